@@ -1,0 +1,101 @@
+"""Settings: declared once, loaded once, passed down.
+
+Order of precedence: defaults < ``faqtual.toml`` (current folder, or the file
+named by ``FAQTUAL_CONFIG``) < ``FAQTUAL_*`` environment variables < command
+line flags. This is the only module that reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from faqtual.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("kb", str, "", "KB file to use; empty means the packaged synkinesis FAQ."),
+    Setting("top", int, 3, "How many candidate answers to return per question."),
+    Setting("threshold", float, -1.0, "Confidence below which to abstain; -1 means the KB's own threshold."),
+    Setting("cache_dir", str, "", "Where the default KB is built; empty means $XDG_CACHE_HOME/faqtual."),
+    Setting("max_question_chars", int, 2000, "Longest question accepted, in characters."),
+    Setting("threads", int, 0, "Threads for the query encoder; 0 means one per core (at most 4)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings (see :data:`SETTINGS` for their meaning)."""
+
+    kb: str = ""
+    top: int = 3
+    threshold: float = -1.0
+    cache_dir: str = ""
+    max_question_chars: int = 2000
+    threads: int = 0
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the non-``None`` overrides applied (CLI flags)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def cache_path(self) -> Path:
+        """The cache folder, resolved."""
+        if self.cache_dir:
+            return Path(self.cache_dir)
+        return _default_cache_root() / "faqtual"
+
+
+def _default_cache_root() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) if xdg else Path.home() / ".cache"
+
+
+def _cast(setting: Setting, value: Any, origin: str) -> Any:
+    try:
+        if setting.type is bool and isinstance(value, str):
+            return value.lower() in {"1", "true", "yes", "on"}
+        return setting.type(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"Setting '{setting.name}' from {origin} has value {value!r}: not a valid {setting.type.__name__}."
+        ) from None
+
+
+def load(*, environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Read settings from ``faqtual.toml`` and ``FAQTUAL_*`` variables.
+
+    Raises:
+        ConfigError: an unknown key or a value of the wrong type.
+    """
+    env = os.environ if environ is None else environ
+    by_name = {s.name: s for s in SETTINGS}
+    values: dict[str, Any] = {}
+    path = config_file or (Path(env["FAQTUAL_CONFIG"]) if env.get("FAQTUAL_CONFIG") else Path("faqtual.toml"))
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from exc
+        for key, value in data.items():
+            if key not in by_name:
+                raise ConfigError(f"Config file {path}: unknown setting '{key}'. Valid: {', '.join(by_name)}.")
+            values[key] = _cast(by_name[key], value, str(path))
+    for name, setting in by_name.items():
+        var = f"FAQTUAL_{name.upper()}"
+        if var in env:
+            values[name] = _cast(setting, env[var], var)
+    return Settings(**values)

@@ -1,0 +1,1 @@
+"""Evaluation: pure metrics and the harness that runs labeled questions."""

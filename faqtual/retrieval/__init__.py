@@ -1,0 +1,1 @@
+"""Retrieval: embeddings, BM25, fusion and the in-memory index."""

@@ -1,0 +1,96 @@
+"""Fusion of the per-entry features into a rank score and a calibrated confidence.
+
+Ranking is a weighted sum of the features (a linear fusion of dense and BM25
+evidence; weights tuned on the labeled development sets). Confidence is a
+logistic model (Platt scaling, Platt 1999) over the candidate's features, its
+fused score and its margin over the best *other* entry, fitted on labeled
+questions where out-of-scope questions count as wrong answers. So a confidence
+of 0.8 means: on questions like the labeled ones, such an answer was right
+about 80 % of the time. The fitted numbers ship in ``faqtual/data/scoring.json``
+and are rebuilt with ``python benchmarks/train_scoring.py``.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from faqtual.errors import ModelError
+from faqtual.retrieval.index import FEATURES
+
+Array = npt.NDArray[np.float32]
+
+CONFIDENCE_INPUTS = (*FEATURES, "fused", "margin")
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """Rank weights (one per feature) and the logistic confidence model."""
+
+    rank_weights: tuple[float, ...]
+    conf_weights: tuple[float, ...]
+    conf_bias: float
+    default_threshold: float
+
+    def __post_init__(self) -> None:
+        if len(self.rank_weights) != len(FEATURES) or len(self.conf_weights) != len(CONFIDENCE_INPUTS):
+            raise ModelError(
+                "scoring model does not match this faqtual's features; rebuild it with "
+                "'python benchmarks/train_scoring.py'"
+            )
+
+    @classmethod
+    def packaged(cls) -> ScoringModel:
+        """The model shipped in ``faqtual/data/scoring.json``."""
+        resource = importlib.resources.files("faqtual") / "data" / "scoring.json"
+        data = json.loads(resource.read_text(encoding="utf-8"))
+        return cls(
+            rank_weights=tuple(data["rank_weights"]),
+            conf_weights=tuple(data["conf_weights"]),
+            conf_bias=float(data["conf_bias"]),
+            default_threshold=float(data["default_threshold"]),
+        )
+
+    def fused(self, features: Array) -> Array:
+        """Rank score per entry: the weighted sum of its features."""
+        return (features @ np.asarray(self.rank_weights, dtype=np.float32)).astype(np.float32)
+
+    def confidence_inputs(self, features: Array, fused: Array, order: npt.NDArray[np.int64]) -> Array:
+        """Inputs of the confidence model for the entries in ``order`` (best first)."""
+        top = fused[order]
+        best_other = np.where(np.arange(len(order)) == 0, top[1] if len(top) > 1 else 0.0, top[0])
+        margin = top - best_other
+        return np.column_stack([features[order], top, margin]).astype(np.float32)
+
+    def confidence(self, inputs: Array) -> Array:
+        """Probability that each candidate is a right answer."""
+        z = inputs @ np.asarray(self.conf_weights, dtype=np.float32) + self.conf_bias
+        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+def fit_logistic(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], *, l2: float = 1e-2, iterations: int = 100
+) -> tuple[npt.NDArray[np.float64], float]:
+    """L2-regularised logistic regression by Newton's method (IRLS).
+
+    Returns:
+        The weights and the bias.
+    """
+    n, d = x.shape
+    xb = np.column_stack([x, np.ones(n)])
+    w = np.zeros(d + 1)
+    reg = np.full(d + 1, l2)
+    reg[-1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
+        grad = xb.T @ (p - y) + reg * w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg) + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])

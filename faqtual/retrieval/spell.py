@@ -1,0 +1,79 @@
+"""Query spelling repair against the knowledge base's own vocabulary.
+
+Patients misspell the very words an FAQ is about ("synkenesis", "botx").
+A query word that is neither a KB word nor a common English word is replaced
+by the closest KB word within a small edit distance (Damerau–Levenshtein,
+optimal string alignment); anything else is left alone. The common-word list
+is the embedding model's WordPiece vocabulary, so real words such as "cost" are
+never "corrected" into KB words such as "cause".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+
+def edit_distance(a: str, b: str, *, limit: int) -> int:
+    """Optimal-string-alignment distance, or ``limit + 1`` once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _allowed(word: str) -> int:
+    if len(word) <= 3:
+        return 0
+    if len(word) <= 6:
+        return 1
+    return 2
+
+
+class SpellFixer:
+    """Maps misspelled query words to KB words.
+
+    Args:
+        kb_words: word -> count over the KB's texts.
+        common_words: words never treated as misspellings.
+    """
+
+    def __init__(self, kb_words: dict[str, int], *, common_words: Collection[str]) -> None:
+        self._kb = kb_words
+        self._common = common_words
+        self._by_length: dict[int, list[str]] = {}
+        for word in kb_words:
+            if len(word) > 3 and not word.isdigit():
+                self._by_length.setdefault(len(word), []).append(word)
+
+    def fix(self, word: str) -> str:
+        """The KB word ``word`` was probably meant as, or ``word`` itself."""
+        if word in self._kb or word in self._common or word.isdigit():
+            return word
+        limit = _allowed(word)
+        if limit == 0:
+            return word
+        best, best_key = word, (limit + 1, 0)
+        for length in range(len(word) - limit, len(word) + limit + 1):
+            for candidate in self._by_length.get(length, ()):
+                if candidate[0] != word[0] and limit < 2:
+                    continue
+                d = edit_distance(word, candidate, limit=limit)
+                key = (d, -self._kb[candidate])
+                if d <= limit and key < best_key:
+                    best, best_key = candidate, key
+        return best
+
+    def fix_words(self, words: Iterable[str]) -> list[str]:
+        """:meth:`fix` applied to each word."""
+        return [self.fix(w) for w in words]

@@ -1,0 +1,1 @@
+"""Storage of knowledge bases behind the :class:`~faqtual.store.base.Store` protocol."""
