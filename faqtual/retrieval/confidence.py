@@ -2,8 +2,8 @@
 
 Ranking is a weighted sum of the features (a linear fusion of dense and BM25
 evidence; weights tuned on the labeled development sets). Confidence is a
-logistic model (Platt scaling, Platt 1999) over the candidate's features, its
-fused score and its margin over the best *other* entry, fitted on labeled
+logistic model (Platt scaling, Platt 1999) over the candidate's features and
+its margin over the best *other* entry, fitted on labeled
 questions where out-of-scope questions count as wrong answers. So a confidence
 of 0.8 means: on questions like the labeled ones, such an answer was right
 about 80 % of the time. The fitted numbers ship in ``faqtual/data/scoring.json``
@@ -24,7 +24,8 @@ from faqtual.retrieval.index import FEATURES
 
 Array = npt.NDArray[np.float32]
 
-CONFIDENCE_INPUTS = (*FEATURES, "fused", "margin")
+# The fused score itself is left out: it is a linear mix of the features (collinear).
+CONFIDENCE_INPUTS = (*FEATURES, "margin")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class ScoringModel:
         top = fused[order]
         best_other = np.where(np.arange(len(order)) == 0, top[1] if len(top) > 1 else 0.0, top[0])
         margin = top - best_other
-        return np.column_stack([features[order], top, margin]).astype(np.float32)
+        return np.column_stack([features[order], margin]).astype(np.float32)
 
     def confidence(self, inputs: Array) -> Array:
         """Probability that each candidate is a right answer."""

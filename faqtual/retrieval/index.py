@@ -19,14 +19,14 @@ import numpy as np
 import numpy.typing as npt
 
 from faqtual.models import FaqEntry
-from faqtual.retrieval.lexicon import analyse, stems
+from faqtual.retrieval.lexicon import analyse, intents, stems
 from faqtual.retrieval.spell import SpellFixer
 from faqtual.text import content_words, sentences, words
 
-QUESTION, ANSWER, SENTENCE = 0, 1, 2
+QUESTION, ANSWER, SENTENCE, QA = 0, 1, 2, 3
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
-FEATURES = ("question_sim", "sentence_sim", "answer_sim", "bm25", "coverage", "kb_coverage")
+FEATURES = ("question_sim", "sentence_sim", "answer_sim", "bm25", "coverage", "kb_coverage", "qa_sim", "intent")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ def units_for(entries: Sequence[FaqEntry], *, max_sentences: int = 8) -> Units:
         for text, kind in (
             *((q, QUESTION) for q in entry.questions),
             (entry.answer, ANSWER),
+            *((f"{q} {entry.answer}", QA) for q in entry.questions),
             *((s, SENTENCE) for s in sentences(entry.answer)[:max_sentences]),
         ):
             texts.append(text)
@@ -62,6 +63,7 @@ class Query:
     raw: str
     text: str
     terms: tuple[str, ...]
+    intents: frozenset[str]
 
 
 class Index:
@@ -91,6 +93,7 @@ class Index:
         if self.entries:
             self._bm25.index(docs, show_progress=False)
         self._doc_terms = [frozenset(d) for d in docs]
+        self._intents = [frozenset().union(*(intents(q) for q in e.questions)) for e in self.entries]
         vocab: Counter[str] = Counter()
         for e in self.entries:
             vocab.update(w.replace("'", "") for w in words(" ".join((*e.questions, e.answer))))
@@ -108,14 +111,14 @@ class Index:
             return match.group(0) if fixed == bare else fixed
 
         text = _WORD.sub(repair, question.lower())
-        return Query(raw=question, text=text, terms=tuple(stems(content_words(text))))
+        return Query(raw=question, text=text, terms=tuple(stems(content_words(text))), intents=intents(text))
 
     def score(self, query: Query, query_vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Feature matrix ``(n_entries, len(FEATURES))`` for ``query``."""
         n = len(self.entries)
         sims = self._vectors @ query_vector
         out = np.zeros((n, len(FEATURES)), dtype=np.float32)
-        for column, kind in ((0, QUESTION), (1, SENTENCE), (2, ANSWER)):
+        for column, kind in ((0, QUESTION), (1, SENTENCE), (2, ANSWER), (6, QA)):
             mask = self._unit_kind == kind
             best = np.full(n, -1.0, dtype=np.float32)
             np.maximum.at(best, self._unit_entry[mask], sims[mask])
@@ -131,4 +134,6 @@ class Index:
         else:
             out[:, 4] = 1.0
             out[:, 5] = 1.0
+        if query.intents:
+            out[:, 7] = [len(query.intents & i) / len(query.intents) for i in self._intents]
         return out

@@ -35,3 +35,28 @@ def common_words() -> frozenset[str]:
     resource = importlib.resources.files("faqtual") / "data" / "minilm-tokenizer.json"
     vocab = json.loads(resource.read_text(encoding="utf-8"))["model"]["vocab"]
     return frozenset(w for w in vocab if re.fullmatch(r"[a-z]{2,}", w))
+
+
+# What kind of answer a question asks for. FAQ entries on one topic differ
+# mostly in this (cause vs duration vs treatment of the same condition), and
+# dense sentence embeddings blur it; MedQuAD's own "qtype" labels are the same
+# idea (Ben Abacha & Demner-Fushman 2019). Patterns are generic English, not
+# tied to any KB.
+_INTENTS: dict[str, re.Pattern[str]] = {
+    "cause": re.compile(r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to)\b"),
+    "duration": re.compile(
+        r"\b(how long|duration|lasts?|lasting|permanent(ly)?|go away|forever|for good|how many (days|weeks|months|years)"
+        r"|wear off|until when|still be there)\b"
+    ),
+    "location": re.compile(r"\b(where|which (muscles?|parts?|areas?|sites?|spots?|side)|what (muscles?|parts?|areas?|sites?))\b"),
+    "definition": re.compile(r"\b(what (is|are|does)\b.*\bmean|meaning|define|definition|what is (it|this)|explain|symptoms?|signs?)\b"),
+    "treatment": re.compile(r"\b(treat(ed|s|ment|ments)?|cure[sd]?|help(s|ful)?|therap(y|ies)|fix(ed|es)?|repair(ed|s)?|surgery|get rid|improve)\b"),
+    "prevention": re.compile(r"\b(prevent(ed|ion|s)?|avoid(ed|ing)?|stop(ped|ping|s)?|reduce|minimi[sz]e|keep .* from|lower the (chance|risk))\b"),
+    "recovery": re.compile(r"\b(regenerat(e|es|ed|ion)|regrow(s|th)?|grow back|heal(s|ed|ing)?|recover(y|s|ed)?|come back)\b"),
+}
+
+
+def intents(text: str) -> frozenset[str]:
+    """The kinds of answer ``text`` asks for (cause, duration, location, ...)."""
+    lowered = text.lower()
+    return frozenset(name for name, pattern in _INTENTS.items() if pattern.search(lowered))

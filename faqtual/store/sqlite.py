@@ -24,6 +24,7 @@ import numpy as np
 from faqtual.errors import SchemaVersionError, StoreError
 from faqtual.models import FaqEntry, Flag, KbOptions, Provenance
 from faqtual.store.base import Snapshot, StoredEntry, Vector
+from faqtual.store.logs import Feedback, LoggedQuery
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -297,3 +298,64 @@ class SqliteStore:
         """Close the connection. Idempotent."""
         with self._lock:
             self._conn.close()
+
+    # -- curation and logs (web) --
+
+    def log_query(self, record: LoggedQuery) -> None:
+        """Store one asked question. Does not bump the KB version."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO query_log(query_id, asked_at, question, answered, entry_id, confidence, "
+                "kb_version) VALUES (?,?,?,?,?,?,?)",
+                (
+                    record.query_id,
+                    record.asked_at,
+                    record.question,
+                    int(record.answered),
+                    record.entry_id,
+                    record.confidence,
+                    record.kb_version,
+                ),
+            )
+
+    def logged_queries(self, *, below: float, limit: int) -> list[LoggedQuery]:
+        """Logged questions not answered or answered with confidence under ``below``, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT query_id, asked_at, question, answered, entry_id, confidence, kb_version FROM query_log "
+                "WHERE answered = 0 OR confidence < ? ORDER BY asked_at DESC LIMIT ?",
+                (below, limit),
+            ).fetchall()
+        return [LoggedQuery(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def logged_query(self, query_id: str) -> LoggedQuery | None:
+        """The logged question ``query_id``, or ``None`` if it was not logged."""
+        with self._lock:
+            r = self._conn.execute(
+                "SELECT query_id, asked_at, question, answered, entry_id, confidence, kb_version FROM query_log "
+                "WHERE query_id = ?",
+                (query_id,),
+            ).fetchone()
+        return None if r is None else LoggedQuery(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6])
+
+    def forget_queries(self, query_ids: Sequence[str]) -> None:
+        """Delete those logged questions (after a curator has handled them)."""
+        with self._transaction() as conn:
+            conn.executemany("DELETE FROM query_log WHERE query_id = ?", [(q,) for q in query_ids])
+
+    def record_feedback(self, feedback: Feedback) -> None:
+        """Store one "Was this helpful?" answer. Does not bump the KB version."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO feedback(query_id, entry_id, helpful, comment, given_at) VALUES (?,?,?,?,?)",
+                (feedback.query_id, feedback.entry_id, int(feedback.helpful), feedback.comment, feedback.given_at),
+            )
+
+    def feedback(self, *, limit: int) -> list[Feedback]:
+        """The latest feedback, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT query_id, entry_id, helpful, comment, given_at FROM feedback ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [Feedback(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]
