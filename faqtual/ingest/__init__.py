@@ -13,7 +13,7 @@ from faqtual.ingest import html, jsonl, markdown, plaintext, tabular
 from faqtual.ingest.merge import Prepared, prepare
 from faqtual.models import ParseResult
 
-__all__ = ["SUPPORTED_SUFFIXES", "Prepared", "parse_file", "prepare"]
+__all__ = ["Prepared", "SUPPORTED_SUFFIXES", "parse_file", "prepare"]
 
 SUPPORTED_SUFFIXES = (".csv", ".htm", ".html", ".jsonl", ".markdown", ".md", ".ndjson", ".tsv", ".txt")
 
@@ -53,6 +53,10 @@ def _looks_binary(data: bytes) -> bool:
 
 
 def _decode(data: bytes, *, file: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(
+            "is UTF-16 text; save it as UTF-8 (for example: iconv -f utf-16 -t utf-8)", file=file
+        )
     if _looks_binary(data) or b"\x00" in data:
         raise IngestError(
             "looks like a binary file, not an FAQ (it holds NUL or other control bytes); "

@@ -196,10 +196,10 @@ class EntryCollector:
         """
         provenance = Provenance(self.file, line)
         cleaned = clean_entry(question, answer, provenance=provenance)
-        self._flags.extend(cleaned.flags)
         if cleaned.rejection is not None:
             self._rejected.append(cleaned.rejection)
             return
+        self._flags.extend(cleaned.flags)
         entry_id = " ".join(entry_id.split())
         self._entries.append(
             FaqEntry(

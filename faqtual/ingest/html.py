@@ -19,14 +19,15 @@ from faqtual.models import ParseResult
 from faqtual.text import normalize_text
 
 FORMAT = (
-    "an HTML FAQ: schema.org FAQPage JSON-LD (<script type=\"application/ld+json\">), "
+    'an HTML FAQ: schema.org FAQPage JSON-LD (<script type="application/ld+json">), '
     "<details><summary>question</summary>answer</details>, or <dl><dt>question</dt><dd>answer</dd></dl>"
 )
 
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _BLOCK = frozenset(
-    "address article aside blockquote dd details dialog div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr td th ul".split()
+    "address article aside blockquote dd details dialog div dl dt fieldset figcaption figure footer "
+    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr "
+    "td th ul".split()
 )
 _DROPPED = frozenset("script style template noscript head title".split())
 # An opening tag that implicitly closes an open element (HTML "optional end tags"),
@@ -34,12 +35,10 @@ _DROPPED = frozenset("script style template noscript head title".split())
 _IMPLIES_END = {"dt": {"dt", "dd"}, "dd": {"dt", "dd"}, "li": {"li"}, "tr": {"tr", "td", "th"}}
 _IMPLIES_END.update({tag: {"td", "th"} for tag in ("td", "th")})
 _CONTAINERS = frozenset("dl ul ol table details div section article body html blockquote".split())
-# Real pages nest far less; the cap keeps the recursive tree walks within Python's stack.
-MAX_DEPTH = 200
 _SPACE = re.compile(r"\s+")
 
 
-@dataclass
+@dataclass(eq=False)
 class _Node:
     """An element while the (private, mutable) tree is built and searched."""
 
@@ -62,7 +61,7 @@ class _TreeBuilder(HTMLParser):
         self._close_implied(tag)
         node = _Node(tag, self.getpos()[0], {k: v or "" for k, v in attrs})
         self._stack[-1].children.append(node)
-        if tag not in _VOID and len(self._stack) < MAX_DEPTH:
+        if tag not in _VOID:
             self._stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -103,17 +102,24 @@ def _tree(markup: str) -> _Node:
 
 
 def _append_text(node: _Node, out: list[str]) -> None:
-    for child in node.children:
-        if isinstance(child, str):
-            out.append(child if node.tag == "pre" else _SPACE.sub(" ", child))
-        elif child.tag == "br":
-            out.append("\n")
-        elif child.tag in _BLOCK:
-            out.append("\n\n")
-            _append_text(child, out)
-            out.append("\n\n")
-        elif child.tag not in _DROPPED:
-            _append_text(child, out)
+    # Iterative, so a page nested thousands of elements deep cannot exhaust the stack.
+    pending: list[_Node | str] = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        parts: list[_Node | str] = []
+        for child in item.children:
+            if isinstance(child, str):
+                parts.append(child if item.tag == "pre" else _SPACE.sub(" ", child))
+            elif child.tag == "br":
+                parts.append("\n")
+            elif child.tag in _BLOCK:
+                parts.extend(("\n\n", child, "\n\n"))
+            elif child.tag not in _DROPPED:
+                parts.append(child)
+        pending.extend(reversed(parts))
 
 
 def _text(node: _Node, *, skip: _Node | None = None) -> str:
@@ -126,8 +132,9 @@ def _text(node: _Node, *, skip: _Node | None = None) -> str:
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment.
 
-    Block elements become paragraph breaks, ``<br>`` a line break, scripts and
-    styles are dropped and entities unescaped.
+    Block elements become paragraph breaks, ``<br>`` a line break (which
+    :func:`faqtual.text.normalize_text`, like every single line break, turns
+    into a space), scripts and styles are dropped and entities unescaped.
 
     Raises:
         IngestError: The markup is too malformed for :mod:`html.parser`.
@@ -165,7 +172,9 @@ def _json_ld(script: _Node) -> Iterator[_Candidate]:
     try:
         data: object = json.loads(source)
     except (ValueError, RecursionError) as error:
-        yield _Candidate(script.line, "", problem=f"invalid JSON-LD in this <script> ({error}); fix or remove it")
+        yield _Candidate(
+            script.line, "", problem=f"invalid JSON-LD in this <script> ({error}); fix or remove it"
+        )
         return
     stack = [data]
     while stack:
@@ -185,9 +194,13 @@ def _question(item: dict[str, object], line: int) -> _Candidate:
     name = item.get("name")
     accepted = item.get("acceptedAnswer")
     answers = accepted if isinstance(accepted, list) else [accepted]
-    answer = next((a["text"] for a in answers if isinstance(a, dict) and isinstance(a.get("text"), str)), None)
+    answer = next(
+        (a["text"] for a in answers if isinstance(a, dict) and isinstance(a.get("text"), str)), None
+    )
     if not isinstance(name, str) or answer is None:
-        return _Candidate(line, "", problem=f"a JSON-LD Question without a 'name' and 'acceptedAnswer.text': {name!r}")
+        return _Candidate(
+            line, "", problem=f"a JSON-LD Question without a 'name' and 'acceptedAnswer.text': {name!r}"
+        )
     try:
         return _Candidate(line, html_to_text(name), html_to_text(answer))
     except IngestError as error:
@@ -216,7 +229,9 @@ def _definition_list(node: _Node) -> Iterator[_Candidate]:
             answer = "\n\n".join(_text(d) for d in descriptions)
             yield _Candidate(terms[0].line, _text(terms[0]), answer, tuple(_text(t) for t in terms[1:]))
         else:
-            yield from (_Candidate(t.line, "", problem=f"the term {_text(t)!r} has no <dd> answer") for t in terms)
+            yield from (
+                _Candidate(t.line, "", problem=f"the term {_text(t)!r} has no <dd> answer") for t in terms
+            )
 
 
 def _candidates(node: _Node) -> Iterator[_Candidate]:
@@ -261,5 +276,7 @@ def parse(text: str, *, file: str) -> ParseResult:
             key = (clean_question(candidate.question), candidate.answer)
             if key not in seen:
                 seen.add(key)
-                collector.add(candidate.question, candidate.answer, line=candidate.line, alternates=candidate.alternates)
+                collector.add(
+                    candidate.question, candidate.answer, line=candidate.line, alternates=candidate.alternates
+                )
     return collector.result()

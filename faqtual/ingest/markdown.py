@@ -193,7 +193,11 @@ def parse(text: str, *, file: str) -> ParseResult:
     collector = EntryCollector(file)
     for heading in entries:
         end = next(
-            (h.index for h in headings if h.index > heading.index and (h.index in entry_lines or h.level <= heading.level)),
+            (
+                h.index
+                for h in headings
+                if h.index > heading.index and (h.index in entry_lines or h.level <= heading.level)
+            ),
             len(lines),
         )
         meta, body = _metadata(lines[heading.index + 1 : end], first_line=heading.index + 2, file=file)

@@ -28,7 +28,8 @@ class _Paragraph:
 
 def _paragraphs(text: str) -> list[_Paragraph]:
     paragraphs = []
-    start, lines = 0, []
+    start = 0
+    lines: list[str] = []
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             if not lines:
