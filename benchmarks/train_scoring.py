@@ -124,10 +124,7 @@ def fit(cases: list[Case], rng: np.random.Generator) -> ScoringModel:
 def judge(cases: list[Case], model: ScoringModel) -> list[Judged]:
     out = []
     for c in cases:
-        f = c.features.astype(np.float32)
-        fused = model.fused(f)
-        order = np.argsort(-fused, kind="stable")[:10]
-        conf = model.confidence(model.confidence_inputs(f, fused, order))
+        order, conf = model.rank(c.features.astype(np.float32), depth=10)
         out.append(Judged(c.in_scope, tuple(bool(h) for h in c.right[order]), float(conf[0])))
     return out
 

@@ -67,6 +67,19 @@ class ScoringModel:
         margin = top - best_other
         return np.column_stack([features[order], margin]).astype(np.float32)
 
+    def rank(self, features: Array, *, depth: int) -> tuple[npt.NDArray[np.int64], Array]:
+        """The best ``depth`` entries by fused score and their confidences.
+
+        The fused score ranks better than the confidence model (which is fitted
+        for the top answer), so the order is the fused one, and a candidate's
+        confidence is capped by the confidence of every candidate above it: the
+        list a user sees always goes from surest to least sure.
+        """
+        fused = self.fused(features)
+        order = np.argsort(-fused, kind="stable")[:depth]
+        confidences = self.confidence(self.confidence_inputs(features, fused, order))
+        return order, np.minimum.accumulate(confidences).astype(np.float32)
+
     def confidence(self, inputs: Array) -> Array:
         """Probability that each candidate is a right answer."""
         z = inputs @ np.asarray(self.conf_weights, dtype=np.float32) + self.conf_bias
