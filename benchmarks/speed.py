@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from report import write_section  # noqa: E402
 QUESTIONS = [
     "Why does my eye close when I smile?",
     "how long does botox last for synkinesis",
@@ -111,19 +114,7 @@ def main() -> None:
             f"({args.rounds} rounds of {len(QUESTIONS)} questions warm; median of {args.cold_runs} cold runs).\n\n"
             f"{text}\n"
         )
-        write_section(ROOT / "docs" / "benchmarks.md", "## Speed (default KB)", section)
-
-
-def write_section(path: Path, heading: str, section: str) -> None:
-    """Replace the section starting at ``heading`` (up to the next '## ') or append it."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nEvery figure is reproduced by the command shown with it.\n"
-    start = text.find(heading)
-    if start == -1:
-        text = text.rstrip() + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(heading))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text)
+        write_section("## Speed (default KB)", section)
 
 
 if __name__ == "__main__":
