@@ -69,11 +69,12 @@ def collect(embedder: OnnxMiniLM, tmp: Path) -> list[Case]:
             prepared = [loaded.index.prepare(q.question) for q in questions]
             vectors = embedder.embed([p.text for p in prepared])
             for q, p, v in zip(questions, prepared, vectors):
+                scores = loaded.index.score(p, v)
                 right = np.array(
                     [is_right(Answer(e.id, e.question, e.alternates, "", 0.0, None), q.gold) for e in entries]
-                )
+                )[scores.entries]
                 # A question whose gold entries this KB lacks is out of scope here.
-                cases.append(Case(kb_name, split, loaded.index.score(p, v), right, bool(right.any())))
+                cases.append(Case(kb_name, split, scores.features, right, bool(right.any())))
     return cases
 
 
@@ -91,7 +92,7 @@ def rank_quality(cases: list[Case], weights: np.ndarray) -> tuple[float, float]:
 
 
 def search_weights(cases: list[Case], rng: np.random.Generator) -> np.ndarray:
-    best = np.array([0.5, 0.0, 0.0, 0.1, 0.0, 0.0, 1.0, 0.2])
+    best = np.array([0.5, 0.0, 0.0, 0.1, 0.0, 0.0, 1.0, 0.2, 0.1])
     best_key = rank_quality(cases, best)
     for step in (0.2, 0.1, 0.05, 0.02):
         for _ in range(150):

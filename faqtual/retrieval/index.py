@@ -1,18 +1,29 @@
-"""The in-memory index of one KB version: vectors, BM25 and per-entry features.
+"""The search structure of one KB version: unit vectors, BM25, and per-entry features.
 
-Each entry is embedded as several *units*: its question, each alternate
-question, its whole answer and the first sentences of its answer. Patients
-rarely echo the FAQ's question ("why does my eye shut when I smile?") but
-often echo one sentence of the answer, so sentence units carry much of the
-recall. Scores per entry are maxima over the entry's units of each kind.
+Each entry is embedded as several *units*: its question, each alternate, each
+question joined with the answer, the whole answer and its first sentences.
+Patients rarely echo the FAQ's question ("why does my eye shut when I smile?")
+but often echo a sentence of the answer, so answer-side units carry recall.
+Large KBs keep only the cheap units (questions, and questions joined with the
+start of the answer), because embedding 21 M characters of answers would take
+the better part of an hour on two cores.
+
+A query is scored in two stages: candidate entries come from the dense units
+(exact search while the KB is small, an HNSW index from ``usearch`` beyond
+that) and from BM25; features are then computed for the candidates only, so a
+query costs about the same on 15 entries as on 16,000.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -26,7 +37,32 @@ from faqtual.text import content_words, sentences, words
 QUESTION, ANSWER, SENTENCE, QA = 0, 1, 2, 3
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
-FEATURES = ("question_sim", "sentence_sim", "answer_sim", "bm25", "coverage", "kb_coverage", "qa_sim", "intent")
+FEATURES = (
+    "question_sim",
+    "sentence_sim",
+    "answer_sim",
+    "bm25",
+    "coverage",
+    "kb_coverage",
+    "qa_sim",
+    "intent",
+    "question_recall",
+)
+
+#: Above this many entries a KB is "large": fewer, shorter units per entry.
+LARGE_KB = 2000
+#: Above this many units dense candidates come from the HNSW index, not a full scan.
+EXACT_LIMIT = 8192
+#: Candidates taken from each of dense and BM25 retrieval in a large KB.
+SHORTLIST = 48
+#: Characters of the answer joined to the question in a large KB's QA unit (~64 tokens).
+SHORT_ANSWER_CHARS = 300
+#: Bumped whenever the persisted layout changes; a cache of another version is rebuilt.
+FORMAT_VERSION = 1
+
+
+Array = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -34,22 +70,34 @@ class Units:
     """The texts to embed for a list of entries, with their entry and kind."""
 
     texts: tuple[str, ...]
-    entry: npt.NDArray[np.int64]
-    kind: npt.NDArray[np.int64]
+    entry: IntArray
+    kind: IntArray
 
 
-def units_for(entries: Sequence[FaqEntry], *, max_sentences: int = 8) -> Units:
-    """Collect the embedding units of ``entries`` in a fixed order."""
+def units_for(entries: Sequence[FaqEntry], *, large: bool | None = None, max_sentences: int = 8) -> Units:
+    """Collect the embedding units of ``entries`` in a fixed, entry-contiguous order.
+
+    Args:
+        entries: the KB's entries.
+        large: use the large-KB policy; default: decided by ``len(entries)``.
+        max_sentences: answer sentences embedded per entry (small KBs).
+    """
+    large = len(entries) > LARGE_KB if large is None else large
     texts: list[str] = []
     entry_of: list[int] = []
     kind_of: list[int] = []
     for n, entry in enumerate(entries):
-        for text, kind in (
-            *((q, QUESTION) for q in entry.questions),
-            (entry.answer, ANSWER),
-            *((f"{q} {entry.answer}", QA) for q in entry.questions),
-            *((s, SENTENCE) for s in sentences(entry.answer)[:max_sentences]),
-        ):
+        if large:
+            short = entry.answer[:SHORT_ANSWER_CHARS]
+            units = [*((q, QUESTION) for q in entry.questions), (f"{entry.question} {short}", QA)]
+        else:
+            units = [
+                *((q, QUESTION) for q in entry.questions),
+                (entry.answer, ANSWER),
+                *((f"{q} {entry.answer}", QA) for q in entry.questions),
+                *((s, SENTENCE) for s in sentences(entry.answer)[:max_sentences]),
+            ]
+        for text, kind in units:
             texts.append(text)
             entry_of.append(n)
             kind_of.append(kind)
@@ -58,7 +106,7 @@ def units_for(entries: Sequence[FaqEntry], *, max_sentences: int = 8) -> Units:
 
 @dataclass(frozen=True)
 class Query:
-    """A question after spelling repair: the text to embed and its terms."""
+    """A question after spelling repair: the text to embed, its terms and intents."""
 
     raw: str
     text: str
@@ -66,45 +114,145 @@ class Query:
     intents: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Scores:
+    """Features of the candidate entries of one query.
+
+    ``entries`` indexes :attr:`Index.entries`; ``features`` has one row per
+    candidate and one column per name in :data:`FEATURES`.
+    """
+
+    entries: IntArray
+    features: Array
+
+
 class Index:
     """Search structure over one KB version. Immutable after construction.
 
-    Args:
-        entries: the KB's entries, in KB order.
-        units: what :func:`units_for` gave for ``entries``.
-        vectors: unit vectors, one row per unit.
-        common_words: words that are spelled right (see :mod:`spell`).
+    Build it with :meth:`build` (embedding already done) or :meth:`load` (from
+    a folder written by :meth:`save`).
     """
 
     def __init__(
         self,
         entries: Sequence[FaqEntry],
-        units: Units,
-        vectors: npt.NDArray[np.float32],
         *,
+        vectors: Array,
+        unit_entry: IntArray,
+        unit_kind: IntArray,
+        bm25: Any,
+        spell_words: dict[str, int],
+        question_terms: list[list[list[str]]],
         common_words: Collection[str],
+        ann: Any = None,
     ) -> None:
         self.entries = tuple(entries)
         self._vectors = vectors
-        self._unit_entry = units.entry
-        self._unit_kind = units.kind
-        docs = [analyse(" ".join((*e.questions, e.answer))) for e in self.entries]
-        self._bm25 = bm25s.BM25()
-        if self.entries:
-            self._bm25.index(docs, show_progress=False)
-        self._doc_terms = [frozenset(d) for d in docs]
+        self._unit_entry = unit_entry
+        self._unit_kind = unit_kind
+        self._bm25 = bm25
+        self._ann = ann
+        self._spell_words = spell_words
+        self._spell = SpellFixer(spell_words, common_words=common_words)
+        self._question_terms = question_terms
+        n = len(self.entries)
+        starts = np.searchsorted(unit_entry, np.arange(n + 1))
+        self._unit_start = starts.astype(np.int64)
         self._intents = [frozenset().union(*(intents(q) for q in e.questions)) for e in self.entries]
-        vocab: Counter[str] = Counter()
-        for e in self.entries:
-            vocab.update(w.replace("'", "") for w in words(" ".join((*e.questions, e.answer))))
-        self._kb_terms = frozenset(t for d in docs for t in d)
-        self._spell = SpellFixer(dict(vocab), common_words=common_words)
+        vocab = bm25.vocab_dict if bm25 is not None else {}
+        self._term_id: dict[str, int] = {t: i for t, i in vocab.items() if t}
+        df: Counter[str] = Counter(t for entry in question_terms for t in set(entry[0]) if entry)
+        self._question_idf = {t: math.log(1 + n / c) for t, c in df.items()}
+
+    # -- construction ----------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls, entries: Sequence[FaqEntry], units: Units, vectors: Array, *, common_words: Collection[str]
+    ) -> Index:
+        """Index ``entries`` whose units (from :func:`units_for`) are embedded as ``vectors``."""
+        entries = tuple(entries)
+        bm25 = None
+        if entries:
+            bm25 = bm25s.BM25()
+            bm25.index([analyse(" ".join((*e.questions, e.answer))) for e in entries], show_progress=False)
+        large = len(entries) > LARGE_KB
+        spell: Counter[str] = Counter()
+        for e in entries:
+            text = " ".join(e.questions) if large else " ".join((*e.questions, e.answer))
+            spell.update(w.replace("'", "") for w in words(text))
+        question_terms = [[analyse(q) for q in e.questions] for e in entries]
+        ann = _build_ann(vectors) if len(vectors) > EXACT_LIMIT else None
+        return cls(
+            entries,
+            vectors=np.ascontiguousarray(vectors, dtype=np.float32),
+            unit_entry=units.entry,
+            unit_kind=units.kind,
+            bm25=bm25,
+            spell_words=dict(spell),
+            question_terms=question_terms,
+            common_words=common_words,
+            ann=ann,
+        )
+
+    def save(self, folder: Path) -> None:
+        """Write the index into ``folder`` (which must be new or empty)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "vectors.npy", self._vectors)
+        np.save(folder / "unit_entry.npy", self._unit_entry)
+        np.save(folder / "unit_kind.npy", self._unit_kind)
+        if self._bm25 is not None:
+            self._bm25.save(str(folder / "bm25"), show_progress=False)
+        if self._ann is not None:
+            self._ann.save(str(folder / "ann.usearch"))
+        (folder / "lexicon.json").write_text(
+            json.dumps({"spell_words": self._spell_words, "question_terms": self._question_terms})
+        )
+        (folder / "format.json").write_text(json.dumps({"format_version": FORMAT_VERSION}))
+
+    @classmethod
+    def load(cls, folder: Path, entries: Sequence[FaqEntry], *, common_words: Collection[str]) -> Index:
+        """Map an index written by :meth:`save` for exactly these ``entries``.
+
+        Raises:
+            ValueError: the folder was written by another format version or for other entries.
+        """
+        meta = json.loads((folder / "format.json").read_text())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"index format {meta.get('format_version')} != {FORMAT_VERSION}")
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        unit_entry = np.load(folder / "unit_entry.npy")
+        if len(entries) and (len(unit_entry) == 0 or unit_entry[-1] != len(entries) - 1):
+            raise ValueError("index does not match the KB's entries")
+        bm25 = None
+        if (folder / "bm25").is_dir():
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+        ann = None
+        if (folder / "ann.usearch").is_file():
+            from usearch.index import Index as Hnsw
+
+            ann = Hnsw.restore(str(folder / "ann.usearch"), view=True)
+        lexicon = json.loads((folder / "lexicon.json").read_text())
+        return cls(
+            entries,
+            vectors=vectors,
+            unit_entry=unit_entry,
+            unit_kind=np.load(folder / "unit_kind.npy"),
+            bm25=bm25,
+            spell_words=lexicon["spell_words"],
+            question_terms=lexicon["question_terms"],
+            common_words=common_words,
+            ann=ann,
+        )
 
     def __len__(self) -> int:
         return len(self.entries)
 
+    # -- querying ----------------------------------------------------------------
+
     def prepare(self, question: str) -> Query:
         """Repair the spelling of ``question`` against the KB's words."""
+
         def repair(match: re.Match[str]) -> str:
             bare = match.group(0).replace("'", "")
             fixed = self._spell.fix(bare)
@@ -113,27 +261,85 @@ class Index:
         text = _WORD.sub(repair, question.lower())
         return Query(raw=question, text=text, terms=tuple(stems(content_words(text))), intents=intents(text))
 
-    def score(self, query: Query, query_vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """Feature matrix ``(n_entries, len(FEATURES))`` for ``query``."""
+    def score(self, query: Query, query_vector: Array) -> Scores:
+        """Features of the candidate entries for ``query`` (all entries of a small KB)."""
         n = len(self.entries)
-        sims = self._vectors @ query_vector
-        out = np.zeros((n, len(FEATURES)), dtype=np.float32)
+        terms = [t for t in query.terms if t in self._term_id]
+        bm = self._bm25.get_scores(terms).astype(np.float32) if terms else np.zeros(n, dtype=np.float32)
+        candidates = self._candidates(query_vector, bm)
+        units = np.concatenate(
+            [np.arange(self._unit_start[e], self._unit_start[e + 1]) for e in candidates]
+        ) if len(candidates) else np.zeros(0, dtype=np.int64)
+        sims = np.asarray(self._vectors[units]) @ query_vector
+        local = np.searchsorted(candidates, self._unit_entry[units])
+        kinds = self._unit_kind[units]
+        out = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
         for column, kind in ((0, QUESTION), (1, SENTENCE), (2, ANSWER), (6, QA)):
-            mask = self._unit_kind == kind
-            best = np.full(n, -1.0, dtype=np.float32)
-            np.maximum.at(best, self._unit_entry[mask], sims[mask])
+            mask = kinds == kind
+            best = np.full(len(candidates), -1.0, dtype=np.float32)
+            np.maximum.at(best, local[mask], sims[mask])
             out[:, column] = best
-        out[:, 1] = np.maximum(out[:, 1], out[:, 2])  # an answer of one sentence has no sentence units
-        terms = list(query.terms)
-        if terms and n:
-            bm = self._bm25.get_scores(terms).astype(np.float32)
-            out[:, 3] = bm / (bm + 4.0)
-            known = sum(t in self._kb_terms for t in terms) / len(terms)
-            out[:, 4] = [sum(t in d for t in terms) / len(terms) for d in self._doc_terms]
-            out[:, 5] = known
+        # Small KBs: an answer of one sentence has no sentence units. Large KBs
+        # embed no whole answers; the QA unit stands in for both.
+        out[:, 2] = np.where(out[:, 2] < 0, out[:, 6], out[:, 2])
+        out[:, 1] = np.maximum(np.where(out[:, 1] < 0, out[:, 6], out[:, 1]), out[:, 2])
+        cb = bm[candidates]
+        out[:, 3] = cb / (cb + 4.0)
+        if query.terms:
+            out[:, 4] = self._coverage(candidates, query.terms)
+            out[:, 5] = len(terms) / len(query.terms)
         else:
             out[:, 4] = 1.0
             out[:, 5] = 1.0
         if query.intents:
-            out[:, 7] = [len(query.intents & i) / len(query.intents) for i in self._intents]
-        return out
+            out[:, 7] = [len(query.intents & self._intents[e]) / len(query.intents) for e in candidates]
+        out[:, 8] = [self._question_recall(e, set(query.terms)) for e in candidates]
+        return Scores(candidates, out)
+
+    def _candidates(self, query_vector: Array, bm: Array) -> IntArray:
+        n = len(self.entries)
+        if n <= LARGE_KB and len(self._vectors) <= EXACT_LIMIT:
+            return np.arange(n, dtype=np.int64)
+        if self._ann is not None:
+            found = self._ann.search(query_vector, SHORTLIST * 2)
+            dense_units = np.asarray(found.keys, dtype=np.int64)
+        else:
+            sims = np.asarray(self._vectors) @ query_vector
+            dense_units = np.argpartition(-sims, min(SHORTLIST * 2, len(sims) - 1))[: SHORTLIST * 2]
+        dense = np.unique(self._unit_entry[dense_units])
+        lexical = np.argpartition(-bm, min(SHORTLIST, n - 1))[:SHORTLIST]
+        lexical = lexical[bm[lexical] > 0]
+        return np.union1d(dense, lexical).astype(np.int64)
+
+    def _coverage(self, candidates: IntArray, terms: Sequence[str]) -> Array:
+        """Share of the query's terms each candidate's text contains (from BM25 postings)."""
+        hits = np.zeros(len(candidates), dtype=np.float32)
+        postings = self._bm25.scores
+        for term in terms:
+            tid = self._term_id.get(term)
+            if tid is None:
+                continue
+            docs = postings["indices"][postings["indptr"][tid] : postings["indptr"][tid + 1]]
+            hits += np.isin(candidates, docs)
+        return hits / len(terms)
+
+    def _question_recall(self, entry: int, terms: set[str]) -> float:
+        """IDF-weighted share of an entry question's terms that the query contains (best question)."""
+        best = 0.0
+        for own in self._question_terms[entry]:
+            total = sum(self._question_idf.get(t, 1.0) for t in own)
+            found = sum(self._question_idf.get(t, 1.0) for t in own if t in terms)
+            if total:
+                best = max(best, found / total)
+        return best
+
+
+def _build_ann(vectors: Array) -> Any:
+    from usearch.index import Index as Hnsw
+
+    # connectivity/expansion chosen for recall@10 >= 0.98 (benchmarks/scale.py).
+    ann = Hnsw(ndim=vectors.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_add=128,
+               expansion_search=96)
+    ann.add(np.arange(len(vectors), dtype=np.uint64), np.ascontiguousarray(vectors, dtype=np.float32),
+            threads=0, log=False)
+    return ann
