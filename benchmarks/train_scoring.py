@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from faqtual.config import Settings  # noqa: E402
-from faqtual.eval.harness import is_right, load_questions  # noqa: E402
+from faqtual.eval.harness import LabeledQuestion, is_right, load_questions  # noqa: E402
 from faqtual.eval.metrics import Judged, expected_calibration_error, pick_threshold, summarise  # noqa: E402
 from faqtual.models import Answer  # noqa: E402
 from faqtual.retrieval.confidence import CONFIDENCE_INPUTS, ScoringModel, fit_logistic  # noqa: E402
@@ -40,6 +40,7 @@ from report import write_section  # noqa: E402
 
 SEED = ROOT.parent / "shared" / "seeds" / "000_dd4fd59666329539.txt"
 DEFAULT_KB = ROOT / "faqtual" / "data" / "synkinesis.md"
+MEDQUAD_DEV = ROOT / "benchmarks" / "data" / "medquad_dev.jsonl"
 SETS = {"A": ROOT / "tests" / "data" / "seed_dev.jsonl", "B": ROOT / "tests" / "data" / "seed_dev_b.jsonl"}
 TARGET_PRECISION = 0.95
 CANDIDATES = 1
@@ -54,27 +55,34 @@ class Case:
     in_scope: bool
 
 
-def collect(embedder: OnnxMiniLM, tmp: Path) -> list[Case]:
+def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list[Case]:
+    # Features do not depend on the scoring model; a neutral one lets this run before scoring.json matches.
+    neutral = ScoringModel((0.0,) * len(FEATURES), (0.0,) * len(CONFIDENCE_INPUTS), 0.0, 0.5)
     cases = []
+    kbs: list[tuple[str, FaqService, dict[str, list[LabeledQuestion]]]] = []
     for kb_name, source in (("seed", SEED), ("default", DEFAULT_KB)):
         store = SqliteStore.open(tmp / f"{kb_name}.sqlite", create=True)
-        # Features do not depend on the scoring model; a neutral one lets this run before scoring.json matches.
-        neutral = ScoringModel((0.0,) * len(FEATURES), (0.0,) * len(CONFIDENCE_INPUTS), 0.0, 0.5)
-        service = FaqService(store, embedder=embedder, scoring=neutral, settings=Settings())
+        service = FaqService(store, embedder=embedder, scoring=neutral, settings=Settings(cache_dir=str(tmp)))
         service.ingest([source])
+        kbs.append((kb_name, service, {split: load_questions(path) for split, path in SETS.items()}))
+    if medquad_kb is not None:
+        store = SqliteStore.open(medquad_kb)
+        service = FaqService(store, embedder=embedder, scoring=neutral, settings=Settings(cache_dir=str(tmp)))
+        questions = load_questions(MEDQUAD_DEV)
+        kbs.append(("medquad", service, {"A": questions[0::2], "B": questions[1::2]}))
+    for kb_name, service, splits in kbs:
         loaded = service.loaded()
         entries = loaded.index.entries
-        for split, path in SETS.items():
-            questions = load_questions(path)
+        for split, questions in splits.items():
             prepared = [loaded.index.prepare(q.question) for q in questions]
             vectors = embedder.embed([p.text for p in prepared])
             for q, p, v in zip(questions, prepared, vectors):
                 scores = loaded.index.score(p, v)
                 right = np.array(
                     [is_right(Answer(e.id, e.question, e.alternates, "", 0.0, None), q.gold) for e in entries]
-                )[scores.entries]
+                )
                 # A question whose gold entries this KB lacks is out of scope here.
-                cases.append(Case(kb_name, split, scores.features, right, bool(right.any())))
+                cases.append(Case(kb_name, split, scores.features, right[scores.entries], bool(right.any())))
     return cases
 
 
@@ -151,20 +159,25 @@ def report(label: str, cases: list[Case], model: ScoringModel) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="store faqtual/data/scoring.json")
+    parser.add_argument(
+        "--medquad-kb",
+        type=Path,
+        help="a KB built by 'faqtual ingest medquad.jsonl'; adds benchmarks/data/medquad_dev.jsonl (even lines A, odd B)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
-        cases = collect(OnnxMiniLM(), Path(tmp))
+        cases = collect(OnnxMiniLM(), Path(tmp), medquad_kb=args.medquad_kb)
     rows = []
     for train, test in (("A", "B"), ("B", "A")):
         model = fit([c for c in cases if c.split == train], rng)
-        for kb in ("seed", "default"):
+        for kb in sorted({c.kb for c in cases}):
             subset = [c for c in cases if c.split == test and c.kb == kb]
             rows.append(report(f"fit on {train}, tested on {test}, {kb} KB", subset, model))
     model = fit(cases, rng)
     print("features:", ", ".join(FEATURES), "| rank weights:", np.round(model.rank_weights, 3).tolist())
     print("confidence weights:", np.round(model.conf_weights, 3).tolist(), "bias", round(model.conf_bias, 3))
-    for kb in ("seed", "default"):
+    for kb in sorted({c.kb for c in cases}):
         for split in SETS:
             subset = [c for c in cases if c.split == split and c.kb == kb]
             rows.append(report(f"final model on {split}, {kb} KB", subset, model))

@@ -34,6 +34,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_dir", str, "", "Where the default KB is built; empty means $XDG_CACHE_HOME/faqtual."),
     Setting("max_question_chars", int, 2000, "Longest question accepted, in characters."),
     Setting("threads", int, 0, "Threads for the query encoder; 0 means one per core (at most 4)."),
+    Setting("host", str, "127.0.0.1", "Address 'faqtual serve' binds to; loopback unless you mean to expose it."),
+    Setting("port", int, 8000, "Port 'faqtual serve' listens on."),
+    Setting(
+        "api_key_hashes",
+        str,
+        "",
+        "Comma-separated sha256 hex digests of the curator API keys; empty turns the curator API off.",
+    ),
+    Setting("api_key_file", str, "", "File with one curator API key sha256 digest a line (added to those)."),
+    Setting("cors_origins", str, "", "Comma-separated origins allowed to call the API and embed the widget."),
+    Setting("max_body_bytes", int, 65536, "Largest request body accepted (bytes); bigger ones get 413."),
+    Setting("max_upload_bytes", int, 5_000_000, "Largest file a curator may upload for ingest (bytes)."),
+    Setting("rate_limit", float, 5.0, "Questions a second one client may ask, sustained; 0 turns it off."),
+    Setting("rate_burst", int, 20, "Questions one client may ask at once before the rate limit applies."),
+    Setting("log_questions", bool, False, "Keep asked questions for the curator (off: keep only feedback)."),
+    Setting("batch_max", int, 32, "Most questions encoded together in one micro-batch."),
+    Setting("batch_wait_ms", float, 2.0, "How long a micro-batch waits for more questions (milliseconds)."),
+    Setting(
+        "store",
+        str,
+        "",
+        "PostgreSQL DSN (postgresql://...) of a shared KB, used instead of kb; a secret: set it by env.",
+    ),
+    Setting("kb_name", str, "default", "Which KB in the PostgreSQL database to use; several may share one."),
 )
 
 
@@ -47,6 +71,20 @@ class Settings:
     cache_dir: str = ""
     max_question_chars: int = 2000
     threads: int = 0
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_key_hashes: str = ""
+    api_key_file: str = ""
+    cors_origins: str = ""
+    max_body_bytes: int = 65536
+    max_upload_bytes: int = 5_000_000
+    rate_limit: float = 5.0
+    rate_burst: int = 20
+    log_questions: bool = False
+    batch_max: int = 32
+    batch_wait_ms: float = 2.0
+    store: str = ""
+    kb_name: str = "default"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the non-``None`` overrides applied (CLI flags)."""

@@ -11,16 +11,27 @@ import importlib.resources
 import os
 import tempfile
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from faqtual import __version__
 from faqtual.config import Settings
 from faqtual.errors import StoreError
 from faqtual.retrieval.confidence import ScoringModel
 from faqtual.retrieval.embed import Embedder, OnnxMiniLM
+from faqtual.safety import SafetyRules
 from faqtual.service import FaqService
+from faqtual.store.base import Store
 from faqtual.store.sqlite import SCHEMA_VERSION, SqliteStore
 
+if TYPE_CHECKING:
+    from faqtual.store.pg_schema import MigrationReport
+
+PG_SCHEMES = ("postgresql://", "postgres://")
+
 DEFAULT_KB_RESOURCE = "synkinesis.md"
+#: The --kb value that names the packaged default KB.
+DEFAULT_KB_NAME = "default"
 
 
 def default_embedder(settings: Settings) -> Embedder:
@@ -34,20 +45,83 @@ def open_service(
     kb: str | None = None,
     create: bool = False,
     embedder: Embedder | None = None,
+    safety: SafetyRules | None = None,
 ) -> FaqService:
     """A service over the KB at ``kb`` (or ``settings.kb``, or the packaged default).
 
+    Args:
+        settings: resolved settings.
+        kb: the KB file or a ``postgresql://`` DSN; default ``settings.store``, then
+            ``settings.kb``, else the packaged synkinesis FAQ. In PostgreSQL the KB
+            is the one named ``settings.kb_name``.
+        create: create the KB file if it is missing.
+        embedder: the query encoder; default the real MiniLM.
+        safety: the safety rules; default the packaged ones (``faqtual/data/safety.toml``).
+
     Raises:
-        StoreError: the KB path is unusable (see :meth:`SqliteStore.open`).
+        StoreError: the KB is unusable (see :meth:`SqliteStore.open` and
+            :meth:`~faqtual.store.postgres.PostgresStore.open`), or the ``postgres`` extra is missing.
+        ConfigError: the safety rules file is malformed.
     """
     embedder = embedder or default_embedder(settings)
-    path_text = kb if kb is not None else settings.kb
-    if path_text:
+    safety = safety or SafetyRules.packaged()
+    path_text = kb if kb is not None else (settings.store or settings.kb)
+    if is_postgres_dsn(path_text):
+        pg_store = open_postgres(path_text, kb_name=settings.kb_name, create=create, listen=True)
+        return FaqService(
+            pg_store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings, safety=safety
+        )
+    if path_text and path_text != DEFAULT_KB_NAME:
         store = SqliteStore.open(Path(path_text), create=create)
-        return FaqService(store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings)
+        return FaqService(
+            store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings, safety=safety
+        )
     path = default_kb_path(settings, embedder)
     store = SqliteStore.open(path)
-    return FaqService(store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings)
+    return FaqService(
+        store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings, safety=safety
+    )
+
+
+def is_postgres_dsn(location: str) -> bool:
+    """Whether a KB location is a PostgreSQL URL rather than a SQLite file path."""
+    return location.startswith(PG_SCHEMES)
+
+
+def _postgres_extra() -> ModuleType:
+    try:
+        # Imported here so SQLite users need no psycopg (the optional [postgres] extra).
+        import faqtual.store.postgres as module
+    except ImportError as exc:
+        raise StoreError(
+            f"A PostgreSQL KB needs the postgres extra ({exc.name} is not installed). "
+            "Try: pip install 'faqtual[postgres]'"
+        ) from exc
+    return module
+
+
+def open_postgres(dsn: str, *, kb_name: str, create: bool = False, listen: bool = False) -> Store:
+    """Open the KB ``kb_name`` in the PostgreSQL database at ``dsn``.
+
+    With ``listen`` (what services use) the store follows the KB version by
+    LISTEN/NOTIFY, so every replica reloads within a second of a change.
+
+    Raises:
+        StoreError: the extra is missing or the KB cannot be opened (the message never holds the password).
+    """
+    store: Store = _postgres_extra().PostgresStore.open(dsn, kb=kb_name, create=create, listen=listen)
+    return store
+
+
+def migrate_postgres(dsn: str) -> MigrationReport:
+    """Apply pending schema migrations to the PostgreSQL database at ``dsn``.
+
+    Raises:
+        StoreError: the extra is missing, or the database cannot be reached or migrated.
+        SchemaVersionError: the database was migrated by a newer faqtual.
+    """
+    report: MigrationReport = _postgres_extra().migrate(dsn)
+    return report
 
 
 def default_kb_path(settings: Settings, embedder: Embedder) -> Path:

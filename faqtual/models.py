@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from faqtual.safety import SafetyHit
 
 FlagCode = Literal[
     "dangling-fragment",
@@ -123,6 +126,7 @@ class Answer:
     confidence: float
     source: str | None
     url: str | None = None
+    kb: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,9 @@ class AskResult:
     ``answers`` holds the best candidates whether or not the best clears the
     threshold; ``answered`` says whether it does; ``message`` is the KB's
     no-answer text when it does not. ``did_you_mean`` lists other entries
-    whose confidence is close to the best one's (a near tie).
+    whose confidence is close to the best one's (a near tie). ``safety`` is
+    the safety rule that fired, if any: then ``answered`` is false, ``answers``
+    is empty and ``message`` is the rule's fixed response.
     """
 
     question: str
@@ -143,6 +149,7 @@ class AskResult:
     related: tuple[str, ...] = ()
     kb: str | None = None
     disclaimer: str | None = None
+    safety: SafetyHit | None = None
 
     def to_json(self) -> dict[str, object]:
         """The JSON contract as plain data (``json.dumps``-ready)."""
@@ -158,6 +165,7 @@ class AskResult:
                     "confidence": round(a.confidence, 4),
                     "source": a.source,
                     "url": a.url,
+                    "kb": a.kb,
                 }
                 for a in self.answers
             ],
@@ -166,4 +174,5 @@ class AskResult:
             "related": list(self.related),
             "kb": self.kb,
             "disclaimer": self.disclaimer,
+            "safety": None if self.safety is None else self.safety.to_json(),
         }

@@ -22,10 +22,26 @@ def _wrap(text: str, indent: str = "  ") -> str:
     return "\n\n".join(textwrap.fill(p, width=88, initial_indent=indent, subsequent_indent=indent) for p in paragraphs)
 
 
+#: The banner above a safety rule's message, by disposition.
+SAFETY_BANNERS = {
+    "emergency": "!!! EMERGENCY: GET HELP NOW !!!",
+    "see-a-clinician": "!! PLEASE SEE A CLINICIAN !!",
+    "out-of-scope": "! NOT SOMETHING THIS FAQ CAN ANSWER !",
+}
+
+
 def ask_result(result: AskResult, *, threshold: float) -> str:
-    """A readable answer, or the no-answer message with the closest questions."""
+    """A readable answer, or the no-answer message with the closest questions.
+
+    A safety hit is shown alone, under a banner, instead of any answer.
+    """
     lines: list[str] = []
-    if result.answered:
+    if result.safety is not None:
+        banner = SAFETY_BANNERS[result.safety.disposition.value]
+        rule = "=" * len(banner)
+        lines.extend([rule, banner, rule, "", _wrap(result.safety.message, indent=""), ""])
+        lines.append(f"(safety rule: {result.safety.rule})")
+    elif result.answered:
         best = result.answers[0]
         lines.append(f"Q: {best.question}")
         lines.append("")

@@ -9,24 +9,30 @@ finishes on it.
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from faqtual.config import Settings
-from faqtual.errors import BadQueryError, IndexNotReadyError, NotFoundError
+from faqtual.errors import BadQueryError, IndexNotReadyError, NotFoundError, StoreError
 from faqtual.ingest import parse_file, prepare
 from faqtual.models import Answer, AskResult, FaqEntry, IngestReport, KbOptions
 from faqtual.retrieval.confidence import ScoringModel
 from faqtual.retrieval.embed import Embedder
-from faqtual.retrieval.index import Index, Units, units_for
+from faqtual.retrieval.index import FORMAT_VERSION, LARGE_KB, Index, Scores, Units, units_for
 from faqtual.retrieval.lexicon import common_words
+from faqtual.safety import SafetyHit, SafetyRules
 from faqtual.store.base import Store, StoredEntry
-from faqtual.text import content_hash
+from faqtual.store.logs import Feedback, LoggedQuery, LogStore, QuestionGroup
+from faqtual.text import content_hash, entry_id_for
 
 DEFAULT_NO_ANSWER = (
     "Sorry, I don't have an answer to that in this FAQ. Try rephrasing your question, "
@@ -34,6 +40,12 @@ DEFAULT_NO_ANSWER = (
 )
 #: A runner-up this close in confidence to the best answer is offered as "did you mean".
 NEAR_TIE = 0.15
+#: Answers below this confidence are listed for the curator even when answered ("Possible match").
+GOOD_MATCH = 0.85
+#: The origin of entries written through the curator API (not from any file).
+CURATOR_ORIGIN = "curator"
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
@@ -56,6 +68,7 @@ class FaqService:
         scoring: rank weights and the confidence model.
         settings: resolved settings.
         name: a display name for the KB (defaults to the KB's own name option).
+        safety: rules checked before retrieval; a rule that fires wins over any answer.
     """
 
     def __init__(
@@ -66,8 +79,10 @@ class FaqService:
         scoring: ScoringModel,
         settings: Settings,
         name: str | None = None,
+        safety: SafetyRules | None = None,
     ) -> None:
         self.store = store
+        self.safety = safety
         self.embedder = embedder
         self.scoring = scoring
         self.settings = settings
@@ -94,9 +109,7 @@ class FaqService:
                     raise IndexNotReadyError(
                         "The KB has no entries yet. Add some with 'faqtual ingest FILE --kb PATH'."
                     )
-                units = units_for(snapshot.entries)
-                vectors = self._vectors_for(units)
-                index = Index(snapshot.entries, units, vectors, common_words=common_words())
+                index = self._index_for(snapshot.entries)
                 current = Loaded(snapshot.version, snapshot.options, index)
                 self._loaded = current
             return current
@@ -155,7 +168,18 @@ class FaqService:
         queries = [loaded.index.prepare(q) for q in questions]
         vectors = self.embedder.embed([q.text for q in queries])
         k = top if top is not None else self.settings.top
-        return [self._result(loaded, q.raw, loaded.index.score(q, v), k) for q, v in zip(queries, vectors)]
+        safety = self.safety
+        if safety is not None and safety.needs_vectors(self.embedder.model_id):
+            with self._lock:  # embed the rules' examples once, with this service's model
+                safety = self.safety = safety.with_vectors(self.embedder)
+        results = []
+        for q, v in zip(queries, vectors, strict=True):
+            hit = None
+            if safety is not None:  # the spelling-repaired text catches typos such as "sudenly"
+                hit = safety.check(q.raw, v) or (safety.check(q.text) if q.text != q.raw else None)
+            scores = None if hit else loaded.index.score(q, v)
+            results.append(self._result(loaded, q.raw, scores, k, safety=hit))
+        return results
 
     def check_question(self, question: str) -> None:
         """Raise :class:`BadQueryError` unless ``question`` is askable text."""
@@ -173,10 +197,25 @@ class FaqService:
         if not any(c.isalnum() for c in question):
             raise BadQueryError(f"The question {question!r} has no words in it. Type a question in words.")
 
-    def _result(self, loaded: Loaded, question: str, features: np.ndarray, k: int) -> AskResult:
-        fused = self.scoring.fused(features)
-        order = np.argsort(-fused, kind="stable")[: max(k, 4)]
-        confidences = self.scoring.confidence(self.scoring.confidence_inputs(features, fused, order))
+    def _result(
+        self, loaded: Loaded, question: str, scores: Scores | None, k: int, *, safety: SafetyHit | None = None
+    ) -> AskResult:
+        options = loaded.options
+        if safety is not None or scores is None:
+            # A safety rule wins over any FAQ answer (issue 6); the question text is not logged.
+            assert safety is not None
+            logger.info("safety rule %r fired (%s via %s)", safety.rule, safety.disposition.value, safety.via)
+            return AskResult(
+                question=question,
+                answered=False,
+                answers=(),
+                message=safety.message,
+                kb=self._name or options.name,
+                disclaimer=options.disclaimer,
+                safety=safety,
+            )
+        order, confidences = self.scoring.rank(scores.features, depth=max(k, 4))
+        order = scores.entries[order]
         entries = loaded.index.entries
         answers = tuple(
             Answer(
@@ -187,6 +226,7 @@ class FaqService:
                 confidence=float(c),
                 source=entries[i].source,
                 url=entries[i].url,
+                kb=self._name or options.name,
             )
             for i, c in zip(order.tolist(), confidences.tolist())
         )
@@ -195,7 +235,6 @@ class FaqService:
         best = answers[0].confidence if answers else 0.0
         near = tuple(a.entry_id for a in answers[1:] if a.confidence >= max(best - NEAR_TIE, threshold / 2))
         related = tuple(a.question for a in answers[1:4] if a.entry_id not in near)
-        options = loaded.options
         return AskResult(
             question=question,
             answered=answered,
@@ -234,7 +273,10 @@ class FaqService:
             i for i, s in existing.items() if i not in new_ids and (replace or s.origin in origins)
         ]
         changed = [s for s in new if s.entry.id not in existing or existing[s.entry.id].content_hash != s.content_hash]
-        units = units_for([s.entry for s in changed])
+        # The unit policy follows the size of the whole KB after this ingest,
+        # so re-ingesting one entry of a large KB embeds what its index uses.
+        total = len(set(existing) - set(removed) | new_ids)
+        units = units_for([s.entry for s in changed], large=total > LARGE_KB)
         missing = self._missing_vectors(units)
         vectors = self._embed(missing, progress=progress)
         version = self.store.write(
@@ -284,6 +326,37 @@ class FaqService:
                 progress(min(start + step, len(hashes)), len(hashes))
         return out
 
+    def _index_for(self, entries: Sequence[FaqEntry]) -> Index:
+        """Build the index of ``entries``, or map a cached build of the same content.
+
+        Large KBs are cached under ``<cache_dir>/indexes/<content hash>``: the key
+        covers every entry's text, the model and the index format, so a cache
+        can never serve another KB version, and replicas can share one folder.
+        """
+        if len(entries) <= LARGE_KB:
+            units = units_for(entries)
+            return Index.build(entries, units, self._vectors_for(units), common_words=common_words())
+        key = content_hash(
+            self.embedder.model_id,
+            str(FORMAT_VERSION),
+            *(part for e in entries for part in (e.id, *e.questions, "\x01", e.answer)),
+        )[:24]
+        folder = self.settings.cache_path() / "indexes" / key
+        try:
+            return Index.load(folder, entries, common_words=common_words())
+        except (OSError, ValueError, KeyError):
+            logger.info("building the index of %d entries (no usable cache in %s)", len(entries), folder)
+        units = units_for(entries)
+        index = Index.build(entries, units, self._vectors_for(units), common_words=common_words())
+        tmp = folder.with_name(f".{key}.{os.getpid()}.tmp")
+        try:
+            index.save(tmp)
+            os.replace(tmp, folder)
+        except OSError as exc:  # a read-only cache only costs speed next time
+            logger.warning("could not cache the index in %s: %s", folder, exc)
+            shutil.rmtree(tmp, ignore_errors=True)
+        return index
+
     def _vectors_for(self, units: Units) -> np.ndarray:
         hashes = [content_hash(t) for t in units.texts]
         cached = self.store.vectors(hashes, model_id=self.embedder.model_id)
@@ -292,6 +365,147 @@ class FaqService:
         if not hashes:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.stack([cached[h] for h in hashes]).astype(np.float32)
+
+    # -- curation and logs (web) --
+
+    def _logs(self) -> LogStore:
+        if not isinstance(self.store, LogStore):
+            kind = type(self.store).__name__
+            raise StoreError(f"The {kind} KB keeps no question log or feedback; use a SQLite KB.")
+        return self.store
+
+    def log_query(self, query_id: str, result: AskResult) -> bool:
+        """Log an answered question for the curator, if the ``log_questions`` setting is on.
+
+        Returns:
+            Whether the question was stored (privacy: off by default).
+        """
+        if not self.settings.log_questions:
+            return False
+        best = result.answers[0] if result.answers else None
+        self._logs().log_query(
+            LoggedQuery(
+                query_id=query_id,
+                asked_at=time.time(),
+                question=result.question,
+                answered=result.answered,
+                entry_id=best.entry_id if best else None,
+                confidence=best.confidence if best else 0.0,
+                kb_version=self.store.version(),
+            )
+        )
+        return True
+
+    def record_feedback(
+        self, *, query_id: str, entry_id: str, helpful: bool, comment: str | None = None
+    ) -> None:
+        """Store a patient's "Was this helpful?" on the answer ``entry_id``.
+
+        Raises:
+            NotFoundError: no such entry.
+        """
+        self.entry(entry_id)
+        self._logs().record_feedback(
+            Feedback(
+                query_id=query_id, entry_id=entry_id, helpful=helpful, comment=comment, given_at=time.time()
+            )
+        )
+
+    def feedback(self, *, limit: int = 200) -> list[Feedback]:
+        """The latest feedback, newest first."""
+        return self._logs().feedback(limit=limit)
+
+    def unanswered(self, *, limit: int = 500, similarity: float = 0.8) -> list[QuestionGroup]:
+        """Logged questions not answered or answered only as a "Possible match", grouped.
+
+        Questions whose embeddings have cosine similarity of at least
+        ``similarity`` with a group's first question join that group; groups
+        come most-asked first.
+        """
+        below = max(GOOD_MATCH, self.threshold())
+        logged = self._logs().logged_queries(below=below, limit=limit)
+        if not logged:
+            return []
+        vectors = self.embedder.embed([q.question for q in logged])
+        heads: list[int] = []
+        members: dict[int, list[int]] = {}
+        for i in range(len(logged)):
+            match = next((h for h in heads if float(vectors[h] @ vectors[i]) >= similarity), None)
+            if match is None:
+                heads.append(i)
+                members[i] = [i]
+            else:
+                members[match].append(i)
+        groups = []
+        for head in heads:
+            items = tuple(logged[i] for i in members[head])
+            best = max(items, key=lambda q: q.confidence)
+            groups.append(QuestionGroup(items, len(items), best.entry_id, best.confidence))
+        return sorted(groups, key=lambda g: -g.count)
+
+    def upsert_entry(self, entry: FaqEntry) -> int:
+        """Create or replace one entry (an empty id gets one from the question); the index is rebuilt.
+
+        Returns:
+            The new KB version.
+        """
+        if not entry.id:
+            entry = replace(entry, id=entry_id_for(entry.question))
+        existing = {s.entry.id: s for s in self.store.stored_entries()}
+        origin = existing[entry.id].origin if entry.id in existing else CURATOR_ORIGIN
+        stored = StoredEntry(entry=entry, origin=origin, content_hash=entry_hash(entry))
+        return self._write_entries([stored], [])
+
+    def delete_entry(self, entry_id: str) -> int:
+        """Remove the entry ``entry_id``; returns the new KB version.
+
+        Raises:
+            NotFoundError: no such entry.
+        """
+        self.entry(entry_id)
+        return self._write_entries([], [entry_id])
+
+    def add_alternate(self, entry_id: str, question: str, *, query_id: str | None = None) -> int:
+        """Accept ``question`` (e.g. a logged one) as another way to ask ``entry_id``.
+
+        Args:
+            entry_id: the entry that answers it.
+            question: the new alternate question.
+            query_id: the logged question it came from; it leaves the unanswered list.
+
+        Returns:
+            The new KB version.
+
+        Raises:
+            NotFoundError: no such entry.
+            BadQueryError: the question is empty or not text.
+        """
+        self.check_question(question)
+        entry = self.entry(entry_id)
+        if question.strip() not in entry.questions:
+            entry = replace(entry, alternates=(*entry.alternates, question.strip()))
+        version = self.upsert_entry(entry)
+        if query_id:
+            self._logs().forget_queries([query_id])
+        return version
+
+    def _write_entries(self, entries: list[StoredEntry], remove_ids: list[str]) -> int:
+        current = self._loaded  # the unit policy follows the KB's size
+        units = units_for([s.entry for s in entries], large=current is not None and len(current.index) > LARGE_KB)
+        vectors = self._embed(self._missing_vectors(units), progress=None)
+        version = self.store.write(
+            entries=entries,
+            remove_ids=remove_ids,
+            vectors=vectors,
+            model_id=self.embedder.model_id,
+            flags=(),
+            options=None,
+        )
+        if self.store.snapshot().entries:
+            # Build the new index now, beside the live one: requests holding the
+            # old one finish on it, and the next request gets the new one.
+            self.loaded()
+        return version
 
 
 def entry_hash(entry: FaqEntry) -> str:

@@ -55,8 +55,8 @@ LARGE_KB = 2000
 EXACT_LIMIT = 8192
 #: Candidates taken from each of dense and BM25 retrieval in a large KB.
 SHORTLIST = 48
-#: Characters of the answer joined to the question in a large KB's QA unit (~64 tokens).
-SHORT_ANSWER_CHARS = 300
+#: Characters of the answer joined to the question in a large KB's QA unit (~45 tokens).
+SHORT_ANSWER_CHARS = 200
 #: Bumped whenever the persisted layout changes; a cache of another version is rebuilt.
 FORMAT_VERSION = 1
 

@@ -83,9 +83,24 @@ class SqliteStore:
             if not os.access(path.parent, os.W_OK):
                 raise StoreError(f"Cannot create KB {path}: folder {path.parent} is not writable.")
         elif create and not os.access(path, os.W_OK):
-            raise StoreError(f"KB file {path} is read-only; make it writable (chmod u+w) or use another --kb.")
+            raise StoreError(
+                f"KB file {path} is read-only; make it writable (chmod u+w) or use another --kb."
+            )
+        elif create and not os.access(path.parent, os.W_OK):
+            raise StoreError(
+                f"Cannot write KB {path}: its folder {path.parent} is not writable (SQLite keeps its "
+                "journal beside the KB); make the folder writable or use another --kb."
+            )
         try:
-            conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            target, uri = str(path), False
+            if not create and not os.access(path.parent, os.W_OK):
+                # Readers of a WAL file must create its -shm file beside it, so a KB in a folder we
+                # cannot write (a read-only mount, a shared install) would not open at all. We cannot
+                # write it either, so read it as immutable.
+                target, uri = f"{path.resolve().as_uri()}?immutable=1", True
+            conn = sqlite3.connect(
+                target, timeout=30.0, check_same_thread=False, isolation_level=None, uri=uri
+            )
             conn.execute("PRAGMA foreign_keys = ON")
             if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -305,8 +320,7 @@ class SqliteStore:
         """Store one asked question. Does not bump the KB version."""
         with self._transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO query_log(query_id, asked_at, question, answered, entry_id, confidence, "
-                "kb_version) VALUES (?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO query_log({_LOG_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
                 (
                     record.query_id,
                     record.asked_at,
@@ -322,7 +336,7 @@ class SqliteStore:
         """Logged questions not answered or answered with confidence under ``below``, newest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT query_id, asked_at, question, answered, entry_id, confidence, kb_version FROM query_log "
+                f"SELECT {_LOG_COLUMNS} FROM query_log "
                 "WHERE answered = 0 OR confidence < ? ORDER BY asked_at DESC LIMIT ?",
                 (below, limit),
             ).fetchall()
@@ -332,8 +346,7 @@ class SqliteStore:
         """The logged question ``query_id``, or ``None`` if it was not logged."""
         with self._lock:
             r = self._conn.execute(
-                "SELECT query_id, asked_at, question, answered, entry_id, confidence, kb_version FROM query_log "
-                "WHERE query_id = ?",
+                f"SELECT {_LOG_COLUMNS} FROM query_log WHERE query_id = ?",
                 (query_id,),
             ).fetchone()
         return None if r is None else LoggedQuery(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6])
@@ -348,14 +361,25 @@ class SqliteStore:
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO feedback(query_id, entry_id, helpful, comment, given_at) VALUES (?,?,?,?,?)",
-                (feedback.query_id, feedback.entry_id, int(feedback.helpful), feedback.comment, feedback.given_at),
+                (
+                    feedback.query_id,
+                    feedback.entry_id,
+                    int(feedback.helpful),
+                    feedback.comment,
+                    feedback.given_at,
+                ),
             )
 
     def feedback(self, *, limit: int) -> list[Feedback]:
         """The latest feedback, newest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT query_id, entry_id, helpful, comment, given_at FROM feedback ORDER BY id DESC LIMIT ?",
+                "SELECT query_id, entry_id, helpful, comment, given_at FROM feedback "
+                "ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
         return [Feedback(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]
+
+
+#: The query_log columns, in LoggedQuery field order (web curation; see 0002_log_feedback.sql).
+_LOG_COLUMNS = "query_id, asked_at, question, answered, entry_id, confidence, kb_version"

@@ -1,0 +1,162 @@
+"""Scale benchmarks on MedQuAD and a synthetic 1,000,000-entry index.
+
+Usage: HF_HUB_OFFLINE=1 python benchmarks/scale.py [--medquad PATH] [--synthetic N] [--write]
+
+1. Build the MedQuAD KB from scratch with ``faqtual ingest`` (questions and
+   answers indexed): wall time. Bar: <= 5 minutes on 2 cores.
+2. Re-ingest it with one entry changed: wall time. Bar: <= 5 s.
+3. Warm query p50 on the MedQuAD KB against one forward pass of the query
+   encoder on the same questions, interleaved. Bar: <= 1.3x.
+4. Synthetic: N random unit vectors (clustered, 384-d) in the HNSW index used
+   beyond 8k units: recall@10 against exact search, p50 search time against
+   the encoder forward pass, and memory per entry. Bars: recall >= 0.98,
+   p50 <= 2x encoder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from report import write_section  # noqa: E402
+
+MEDQUAD = ROOT.parent / "shared" / "data" / "medquad" / "medquad.jsonl"
+QUESTIONS = [
+    "my father was diagnosed with parkinson's disease last year and his hands shake more now, what treatments are there?",
+    "what are the symptoms of shingles",
+    "is huntington disease inherited? my aunt has it and I am worried about my kids",
+    "how do you prevent kidney stones",
+    "what causes glaucoma",
+    "Hi, my son has been told he has Marfan syndrome. What is the outlook for people with this?",
+]
+
+
+def run(cmd: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, capture_output=True)
+    return time.perf_counter() - t
+
+
+def medquad(path: Path, env: dict[str, str], tmp: Path) -> dict[str, float]:
+    kb = tmp / "medquad.sqlite"
+    build = run([sys.executable, "-m", "faqtual", "ingest", str(path), "--kb", str(kb)], env)
+    # A first query builds and caches the index; count it with the build.
+    index = run([sys.executable, "-m", "faqtual", "ask", "what is glaucoma", "--kb", str(kb)], env)
+    changed = tmp / "medquad.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    first["answer"] += " (edited)"
+    lines[0] = json.dumps(first)
+    changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reingest = run([sys.executable, "-m", "faqtual", "ingest", str(changed), "--kb", str(kb), "--replace"], env)
+    cold = run([sys.executable, "-m", "faqtual", "ask", QUESTIONS[0], "--kb", str(kb)], env)
+
+    from faqtual import config
+    from faqtual.factory import open_service
+
+    service = open_service(config.load(environ=env), kb=str(kb))
+    service.ask(QUESTIONS[0])
+    enc, full = [], []
+    for _ in range(30):
+        for q in QUESTIONS:
+            t = time.perf_counter()
+            service.embedder.embed([q])
+            enc.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            service.ask(q)
+            full.append(time.perf_counter() - t)
+    return {
+        "build_s": build,
+        "first_index_s": index,
+        "reingest_s": reingest,
+        "cold_ask_s": cold,
+        "encoder_p50_ms": statistics.median(enc) * 1e3,
+        "query_p50_ms": statistics.median(full) * 1e3,
+    }
+
+
+def synthetic(n: int) -> dict[str, float]:
+    from faqtual.retrieval.embed import OnnxMiniLM
+    from faqtual.retrieval.index import _build_ann
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(2000, 384)).astype(np.float32)
+    vectors = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.normal(size=(n, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    t = time.perf_counter()
+    ann = _build_ann(vectors)
+    build = time.perf_counter() - t
+    queries = vectors[rng.integers(0, n, 200)] + 0.3 * rng.normal(size=(200, 384)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    recalls, times = [], []
+    for q in queries:
+        exact = set(np.argpartition(-(vectors @ q), 10)[:10].tolist())
+        t = time.perf_counter()
+        found = ann.search(q, 10)
+        times.append(time.perf_counter() - t)
+        recalls.append(len(exact & set(np.asarray(found.keys).tolist())) / 10)
+    encoder = OnnxMiniLM()
+    encoder.warm_up()
+    enc = []
+    for q in QUESTIONS * 10:
+        t = time.perf_counter()
+        encoder.embed([q])
+        enc.append(time.perf_counter() - t)
+    return {
+        "entries": n,
+        "build_s": build,
+        "recall_at_10": float(np.mean(recalls)),
+        "search_p50_ms": statistics.median(times) * 1e3,
+        "encoder_p50_ms": statistics.median(enc) * 1e3,
+        "index_bytes_per_entry": ann.memory_usage / n,
+        "vector_bytes_per_entry": 384 * 4,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--medquad", type=Path, default=MEDQUAD)
+    parser.add_argument("--synthetic", type=int, default=1_000_000)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "FAQTUAL_CACHE_DIR": str(Path(tmp) / "cache"), "HF_HUB_OFFLINE": "1"}
+        m = medquad(args.medquad, env, Path(tmp))
+    s = synthetic(args.synthetic)
+    print(json.dumps({"medquad": m, "synthetic": s}, indent=2))
+    if args.write:
+        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        text = (
+            "## Scale (MedQuAD, 1M synthetic)\n\n"
+            f"Machine: {machine}. Command: `HF_HUB_OFFLINE=1 python benchmarks/scale.py --write`.\n\n"
+            "| measure | value | bar |\n|---|---:|---|\n"
+            f"| MedQuAD ingest from scratch (16,423 entries) | {m['build_s']:.0f} s | <= 300 s |\n"
+            f"| first query after ingest (builds + caches the index) | {m['first_index_s']:.1f} s | |\n"
+            f"| re-ingest with one entry changed | {m['reingest_s']:.1f} s | <= 5 s |\n"
+            f"| cold `faqtual ask` on MedQuAD | {m['cold_ask_s']:.2f} s | |\n"
+            f"| warm query p50 / encoder p50 | {m['query_p50_ms']:.2f} / {m['encoder_p50_ms']:.2f} ms = "
+            f"{m['query_p50_ms'] / m['encoder_p50_ms']:.2f}x | <= 1.3x |\n"
+            f"| {s['entries']:,} synthetic: HNSW build | {s['build_s']:.0f} s | |\n"
+            f"| {s['entries']:,} synthetic: recall@10 vs exact | {s['recall_at_10']:.3f} | >= 0.98 |\n"
+            f"| {s['entries']:,} synthetic: search p50 / encoder p50 | {s['search_p50_ms']:.2f} / "
+            f"{s['encoder_p50_ms']:.2f} ms = {s['search_p50_ms'] / s['encoder_p50_ms']:.2f}x | <= 2x |\n"
+            f"| memory per entry: HNSW (f16) + float32 vector | {s['index_bytes_per_entry']:.0f} + "
+            f"{s['vector_bytes_per_entry']} bytes | |\n"
+        )
+        write_section("## Scale (MedQuAD, 1M synthetic)", text)
+
+
+if __name__ == "__main__":
+    main()

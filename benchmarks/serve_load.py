@@ -1,0 +1,241 @@
+"""Throughput of ``faqtual serve`` under 32 concurrent clients, against a naive baseline in the same run.
+
+Usage: HF_HUB_OFFLINE=1 python benchmarks/serve_load.py [--seconds 20] [--clients 32] [--write]
+
+1. The baseline (benchmarks/serve_baseline.py: FastAPI calling sentence-transformers
+   ``encode`` per request) and then faqtual (micro-batched) each serve the default KB
+   on loopback, alone on the machine, while ``--clients`` clients send ``POST /v1/ask``
+   back to back for ``--seconds``. Reported: requests per second and p50/p99 latency.
+   Bar: faqtual >= 3x the baseline's throughput, with p99 <= 150 ms.
+2. A KB update through the curator API halfway through faqtual's run: zero failed
+   requests, and the new answer is served within 2 s of the update returning.
+With --write the table replaces the "Serving" section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+FAQ = ROOT / "faqtual" / "data" / "synkinesis.md"
+QUESTIONS = ROOT / "tests" / "data" / "seed_dev.jsonl"
+KEY = "benchmark-curator-key"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from report import write_section  # noqa: E402
+
+
+@dataclass
+class Run:
+    """What one load run measured."""
+
+    name: str
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    failures: int = 0
+    update_to_served: float | None = None
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{cmd} exited with {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise TimeoutError(f"{cmd} not ready")
+
+
+async def load(
+    url: str, questions: list[str], *, clients: int, seconds: float, name: str, update: bool
+) -> Run:
+    run = Run(name=name, seconds=seconds)
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        for q in questions[:clients]:  # warm-up, not counted
+            await client.post("/v1/ask", json={"question": q})
+
+        async def worker(offset: int) -> None:
+            i = offset
+            while time.monotonic() < stop:
+                start_t = time.perf_counter()
+                try:
+                    r = await client.post("/v1/ask", json={"question": questions[i % len(questions)]})
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    run.latencies.append(time.perf_counter() - start_t)
+                else:
+                    run.failures += 1
+                i += clients
+
+        async def updater() -> None:
+            await asyncio.sleep(seconds / 2)
+            headers = {"Authorization": f"Bearer {KEY}"}
+            entry = (await client.get("/v1/entries/botox-duration")).json()
+            question = entry["question"]
+            new_answer = entry["answer"] + " (Updated during the load test.)"
+            body = {k: entry[k] for k in ("question", "alternates", "source", "url", "tags")}
+            r = await client.put(
+                "/v1/admin/entries/botox-duration", json={**body, "answer": new_answer}, headers=headers
+            )
+            r.raise_for_status()
+            returned = time.perf_counter()
+            while True:
+                got = (await client.post("/v1/ask", json={"question": question})).json()
+                if got["answers"][0]["answer"] == new_answer:
+                    run.update_to_served = time.perf_counter() - returned
+                    return
+                await asyncio.sleep(0.01)
+
+        tasks = [worker(i) for i in range(clients)] + ([updater()] if update else [])
+        await asyncio.gather(*tasks)
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--write", action="store_true", help="Write the table into docs/benchmarks.md.")
+    args = parser.parse_args()
+    questions = [
+        json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQTUAL_")}
+    runs: list[Run] = []
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        env.update(HF_HUB_OFFLINE="1", FAQTUAL_CACHE_DIR=tmp, FAQTUAL_CONFIG=str(Path(tmp) / "none.toml"))
+        kb = Path(tmp) / "kb.sqlite"
+        subprocess.run(
+            [sys.executable, "-m", "faqtual", "ingest", str(FAQ), "--kb", str(kb)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        baseline = start(
+            [sys.executable, str(ROOT / "benchmarks" / "serve_baseline.py"), str(FAQ), str(port)], env, port
+        )
+        try:
+            runs.append(
+                asyncio.run(
+                    load(
+                        f"http://127.0.0.1:{port}",
+                        questions,
+                        clients=args.clients,
+                        seconds=args.seconds,
+                        name="baseline",
+                        update=False,
+                    )
+                )
+            )
+        finally:
+            baseline.terminate()
+            baseline.wait(timeout=30)
+        port = free_port()
+        env.update(FAQTUAL_RATE_LIMIT="0", FAQTUAL_API_KEY_HASHES=hashlib.sha256(KEY.encode()).hexdigest())
+        server = start(
+            [sys.executable, "-m", "faqtual", "serve", "--kb", str(kb), "--port", str(port)], env, port
+        )
+        try:
+            runs.append(
+                asyncio.run(
+                    load(
+                        f"http://127.0.0.1:{port}",
+                        questions,
+                        clients=args.clients,
+                        seconds=args.seconds,
+                        name="faqtual",
+                        update=True,
+                    )
+                )
+            )
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    batches = next(
+        int(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("faqtual_encoder_batches_total")
+    )
+    batched = next(
+        int(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("faqtual_batched_questions_total")
+    )
+    base, ours = runs
+    ratio = ours.rps / base.rps
+    lines = [
+        "## Serving (default KB, concurrent clients)",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"load average before the run {load_before:.1f} (other work on the machine skews these figures). "
+        f"Command: `HF_HUB_OFFLINE=1 python benchmarks/serve_load.py --seconds {args.seconds:g} "
+        f"--clients {args.clients} --write`. Each server ran alone on loopback, the load generator on "
+        "the same machine; the baseline is `benchmarks/serve_baseline.py` (FastAPI calling "
+        "sentence-transformers `encode` per request).",
+        "",
+        "| server | requests/s | p50 (ms) | p99 (ms) | failed |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r.name} | {r.rps:.1f} | {r.percentile(50):.1f} | {r.percentile(99):.1f} | {r.failures} |"
+        )
+    lines += [
+        "",
+        f"Throughput ratio faqtual / baseline: **{ratio:.2f}x** (bar: >= 3x with p99 <= 150 ms). "
+        f"Mean micro-batch: {batched / max(batches, 1):.1f} questions per encoder call.",
+        f"KB update through the curator API mid-run: {ours.failures} failed requests; the new answer was "
+        f"served {ours.update_to_served if ours.update_to_served is not None else float('nan'):.3f} s "
+        "after the update returned (bar: 0 failed, <= 2 s).",
+        "",
+    ]
+    section = "\n".join(lines)
+    print(section)
+    if args.write:
+        write_section("## Serving (default KB, concurrent clients)", section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The public JSON API: ask, feedback, entries, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from faqtual.web.schemas import AskRequest, AskResponse, EntryOut, ErrorOut, FeedbackRequest
+from faqtual.web.state import WebState
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut} for code in (400, 404, 413, 422, 429, 503)
+}
+
+
+def public_router(state: WebState) -> APIRouter:
+    """Routes anyone may call."""
+    router = APIRouter()
+
+    @router.post("/v1/ask", response_model=AskResponse, responses=ERRORS, tags=["ask"])
+    async def ask_post(body: AskRequest, request: Request) -> AskResponse:
+        """Answer a question: the best curated answers and their confidence, or the KB's no-answer message."""
+        state.check_kb(body.kb)
+        query_id, result = await state.answer(request, body.question, top=body.top)
+        return AskResponse.of(result, query_id=query_id)
+
+    @router.get("/v1/ask", response_model=AskResponse, responses=ERRORS, tags=["ask"])
+    async def ask_get(
+        request: Request,
+        q: str = Query(description="The question."),
+        top: int | None = Query(default=None, ge=1, le=50),
+        kb: str | None = None,
+    ) -> AskResponse:
+        """Answer a question given in the query string (same result as ``POST /v1/ask``)."""
+        state.check_kb(kb)
+        query_id, result = await state.answer(request, q, top=top)
+        return AskResponse.of(result, query_id=query_id)
+
+    @router.post("/v1/feedback", status_code=201, responses=ERRORS, tags=["ask"])
+    async def feedback(body: FeedbackRequest) -> dict[str, bool]:
+        """Record whether an answer helped."""
+        await asyncio.to_thread(
+            state.service.record_feedback,
+            query_id=body.query_id,
+            entry_id=body.entry_id,
+            helpful=body.helpful,
+            comment=body.comment,
+        )
+        return {"ok": True}
+
+    @router.get("/v1/entries", response_model=list[EntryOut], tags=["entries"])
+    async def entries(search: str | None = None) -> list[EntryOut]:
+        """Every entry of the KB, in KB order; ``search`` keeps those whose text contains it."""
+        found = await asyncio.to_thread(state.service.entries)
+        if search:
+            needle = search.casefold()
+            found = tuple(e for e in found if needle in " ".join((*e.questions, e.answer, e.id)).casefold())
+        return [EntryOut.of(e) for e in found]
+
+    @router.get("/v1/entries/{entry_id}", response_model=EntryOut, responses=ERRORS, tags=["entries"])
+    async def entry(entry_id: str) -> EntryOut:
+        """One entry."""
+        return EntryOut.of(await asyncio.to_thread(state.service.entry, entry_id))
+
+    @router.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, bool]:
+        """The process is alive."""
+        return {"ok": True}
+
+    @router.get("/readyz", tags=["ops"], responses=ERRORS)
+    async def readyz() -> Response:
+        """The model and the index are loaded: the server can answer."""
+        if not state.ready:
+            return JSONResponse(
+                {"ok": False, "error": "Loading the model and the index; try again shortly.", "status": 503},
+                status_code=503,
+            )
+        version = await asyncio.to_thread(state.service.store.version)
+        return JSONResponse({"ok": True, "kb_version": version})
+
+    @router.get("/metrics", response_class=PlainTextResponse, tags=["ops"])
+    async def metrics() -> str:
+        """Prometheus metrics: requests, latency, answered/abstained, KB version."""
+        return state.metrics.render(
+            kb_version=await asyncio.to_thread(state.service.store.version),
+            batches=state.batcher.batches,
+            batched_questions=state.batcher.questions,
+        )
+
+    return router

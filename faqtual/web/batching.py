@@ -1,0 +1,108 @@
+"""Micro-batching: questions that arrive together are encoded in one call.
+
+One worker task takes the first waiting question, gathers whatever else
+arrives within ``wait`` seconds (up to ``max_size``), and answers them with one
+:meth:`FaqService.ask_many` call in a worker thread. Under load the queue fills
+while a batch runs, so batches grow by themselves; when idle a question waits
+at most ``wait``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from faqtual.models import AskResult
+
+log = logging.getLogger(__name__)
+
+AnswerMany = Callable[[Sequence[str], int | None], list[AskResult]]
+
+
+@dataclass
+class _Pending:
+    question: str
+    top: int | None
+    future: asyncio.Future[AskResult] = field(repr=False)
+
+
+class MicroBatcher:
+    """Answers questions in batches.
+
+    Args:
+        answer_many: answers a list of (already checked) questions with one encoder call.
+        max_size: most questions in one batch.
+        wait: seconds to wait for more questions after the first.
+    """
+
+    def __init__(self, answer_many: AnswerMany, *, max_size: int, wait: float) -> None:
+        self._answer_many = answer_many
+        self._max_size = max(1, max_size)
+        self._wait = max(0.0, wait)
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.questions = 0
+
+    async def start(self) -> None:
+        """Start the worker on the running loop."""
+        self._queue = asyncio.Queue()
+        self._task = asyncio.create_task(self._run(self._queue), name="faqtual-batcher")
+
+    async def stop(self) -> None:
+        """Stop the worker; questions still queued fail with ``CancelledError``. Idempotent."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def ask(self, question: str, *, top: int | None) -> AskResult:
+        """Answer one question in the next batch.
+
+        Raises:
+            RuntimeError: the batcher was not started (programmer error).
+        """
+        if self._queue is None or self._task is None:
+            raise RuntimeError("MicroBatcher.start() was not awaited")
+        future: asyncio.Future[AskResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(question, top, future))
+        return await future
+
+    async def _gather(self, queue: asyncio.Queue[_Pending]) -> list[_Pending]:
+        batch = [await queue.get()]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait
+        while len(batch) < self._max_size:
+            if not queue.empty():
+                batch.append(queue.get_nowait())
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(queue.get(), remaining))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _run(self, queue: asyncio.Queue[_Pending]) -> None:
+        while True:
+            batch = [p for p in await self._gather(queue) if not p.future.done()]
+            by_top: dict[int | None, list[_Pending]] = {}
+            for pending in batch:
+                by_top.setdefault(pending.top, []).append(pending)
+            for top, group in by_top.items():
+                try:
+                    results = await asyncio.to_thread(self._answer_many, [p.question for p in group], top)
+                except Exception as exc:  # handed to every waiting request, which reports it
+                    for p in group:
+                        if not p.future.done():
+                            p.future.set_exception(exc)
+                    continue
+                self.batches += 1
+                self.questions += len(group)
+                for p, result in zip(group, results, strict=True):
+                    if not p.future.done():
+                        p.future.set_result(result)

@@ -1,0 +1,1 @@
+"""The storage contract suite: every test runs on SQLite and on PostgreSQL."""
