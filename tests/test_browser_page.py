@@ -47,11 +47,17 @@ def clinic_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, clinic_port: int) -> Iterator[LiveServer]:
+def built_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_kb(tmp_path_factory.mktemp("browser-kb") / "built.sqlite")
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, built_kb: Path, clinic_port: int
+) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("browser")
-    kb = build_kb(tmp / "built.sqlite")
     settings = {"rate_limit": "1000", "rate_burst": "1000", "cors_origins": f"http://127.0.0.1:{clinic_port}"}
-    with serve(copy_kb(kb, tmp / "live"), tmp, **settings) as live:
+    with serve(copy_kb(built_kb, tmp / "live"), tmp, **settings) as live:
         yield live
 
 
@@ -181,8 +187,10 @@ def test_phone_width_fits_and_the_answer_card_screenshot(browser: object, server
     context.close()
 
 
-def test_script_in_an_entry_stays_text_when_rendered_by_the_script(page: Page, tmp_path: Path) -> None:
-    kb = build_kb(tmp_path / "kb.sqlite")
+def test_script_in_an_entry_stays_text_when_rendered_by_the_script(
+    page: Page, tmp_path: Path, built_kb: Path
+) -> None:
+    kb = copy_kb(built_kb, tmp_path)
     with serve(kb, tmp_path, rate_limit="1000", rate_burst="1000") as live:
         evil = {
             "question": "Is <i>chocolate</i> bad for synkinesis?",
@@ -200,8 +208,10 @@ def test_script_in_an_entry_stays_text_when_rendered_by_the_script(page: Page, t
         assert dialogs == []
 
 
-def test_curator_page_edits_an_entry_and_accepts_a_logged_question(page: Page, tmp_path: Path) -> None:
-    kb = build_kb(tmp_path / "kb.sqlite")
+def test_curator_page_edits_an_entry_and_accepts_a_logged_question(
+    page: Page, tmp_path: Path, built_kb: Path
+) -> None:
+    kb = copy_kb(built_kb, tmp_path)
     with serve(kb, tmp_path, rate_limit="1000", rate_burst="1000", log_questions="1") as live:
         unanswered = "Can my dog catch synkinesis from me?"
         assert httpx.post(f"{live.url}/v1/ask", json={"question": unanswered}).json()["answered"] is False

@@ -128,7 +128,7 @@ class PostgresStore:
             dsn,
             min_size=1,
             max_size=max(1, pool_size),
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "application_name": "faqtual"},
             # A replica must survive a PostgreSQL restart: check each connection before lending it.
             check=ConnectionPool.check_connection,
             timeout=timeout,
