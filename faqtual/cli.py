@@ -361,7 +361,7 @@ def main() -> None:
 
 
 @cli.command()
-@click.option("--kb", help=KB_HELP)
+@click.option("--kb", "kbs", multiple=True, help=KB_HELP + " Repeat to fall back to more KBs, in order.")
 @click.option("--host", help="Address to bind (default 127.0.0.1, or FAQTUAL_HOST).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default 8000, or FAQTUAL_PORT).")
 @click.option("--log-questions", is_flag=True, default=None, help="Keep questions for the curator.")
@@ -369,13 +369,16 @@ def main() -> None:
 @click.pass_context
 def serve(
     ctx: click.Context,
-    kb: str | None,
+    kbs: tuple[str, ...],
     host: str | None,
     port: int | None,
     log_questions: bool | None,
     hash_key: str | None,
 ) -> None:
     """Serve the JSON API, the patient page (/) and the curator page (/admin).
+
+    With several --kb, questions go to the first KB whose best answer clears its
+    own threshold; the curator API and page edit the first KB.
 
     Example: faqtual serve --kb clinic.sqlite --port 8000
     """
@@ -391,8 +394,9 @@ def serve(
         return
     settings: config.Settings = ctx.obj
     settings = settings.with_overrides(host=host, port=port, log_questions=log_questions)
-    service = open_service(settings, kb=kb)
-    app = create_app(service, settings)
+    services = [open_service(settings, kb=kb) for kb in (kbs or (None,))]
+    service = services[0]
+    app = create_app(service, settings, fallbacks=services[1:])
     where = getattr(service.store, "path", "the KB")
     click.echo(f"faqtual: serving {where} on http://{settings.host}:{settings.port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)

@@ -128,7 +128,7 @@ class FaqService:
         options = self.loaded().options
         if options.threshold is not None:
             return options.threshold
-        return self.scoring.default_threshold
+        return self.scoring.for_size(len(self.loaded().index)).default_threshold
 
     def entries(self) -> tuple[FaqEntry, ...]:
         """Every entry of the KB, in KB order."""
@@ -214,7 +214,8 @@ class FaqService:
                 disclaimer=options.disclaimer,
                 safety=safety,
             )
-        order, confidences = self.scoring.rank(scores.features, depth=max(k, 4))
+        model = self.scoring.for_size(len(loaded.index))
+        order, confidences = model.rank(scores.features, depth=max(k, 4))
         order = scores.entries[order]
         entries = loaded.index.entries
         answers = tuple(

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,9 +80,10 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], *, timeout: float = 6
 
 
 @contextmanager
-def serve(kb: Path, tmp: Path, **settings: str) -> Iterator[LiveServer]:
-    """Run ``python -m faqtual serve --kb KB`` on a free port until the block ends."""
+def serve(kb: Path, tmp: Path, *, extra_kbs: Sequence[Path] = (), **settings: str) -> Iterator[LiveServer]:
+    """Run ``python -m faqtual serve --kb KB [--kb EXTRA ...]`` on a free port until the block ends."""
     port = free_port()
+    more = [arg for extra in extra_kbs for arg in ("--kb", str(extra))]
     env = server_env(tmp, {"api_key_hashes": _digest(CURATOR_KEY), **settings})
     log = (tmp / f"serve-{port}.log").open("wb")
     process = subprocess.Popen(
@@ -93,6 +94,7 @@ def serve(kb: Path, tmp: Path, **settings: str) -> Iterator[LiveServer]:
             "serve",
             "--kb",
             str(kb),
+            *more,
             "--host",
             "127.0.0.1",
             "--port",

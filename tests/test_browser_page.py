@@ -36,7 +36,12 @@ pytestmark = [
     ),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[test]'")
+try:
+    from playwright import sync_api
+except ImportError:  # in CI the browser tests must run, so there a missing playwright fails
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("needs playwright: pip install -e '.[test]'", allow_module_level=True)
 Page = sync_api.Page
 expect = sync_api.expect
 

@@ -370,3 +370,36 @@ def test_a_flooding_client_gets_429_while_health_stays_fast(built_kb: Path, tmp_
         start = time.monotonic()
         assert c.get("/healthz").status_code == 200
         assert time.monotonic() - start < 0.5
+
+
+# -- several KBs ---------------------------------------------------------------
+
+SHINGLES_FAQ = """---
+name: shingles
+---
+
+## What is shingles?
+
+Shingles is a painful rash caused by the chickenpox virus waking up again in a nerve.
+"""
+
+
+def test_several_kbs_answer_in_order_of_precedence(built_kb: Path, tmp_path: Path) -> None:
+    source = tmp_path / "shingles.md"
+    source.write_text(SHINGLES_FAQ, encoding="utf-8")
+    second = build_kb(tmp_path / "shingles.sqlite", source)
+    first = copy_kb(built_kb, tmp_path / "first")
+    port_args = {"rate_limit": "1000", "rate_burst": "1000"}
+    with serve(first, tmp_path, extra_kbs=[second], **port_args) as live, live.client() as c:
+        body = c.post("/v1/ask", json={"question": "What is shingles?"}).json()
+        assert body["answered"] is True and body["answers"][0]["kb"] == "shingles"
+        assert "chickenpox" in body["answers"][0]["answer"]
+        only_first = c.post("/v1/ask", json={"question": "What is shingles?", "kb": "synkinesis"}).json()
+        assert only_first["answered"] is False
+        assert c.post("/v1/ask", json={"question": IN_SCOPE}).json()["answers"][0]["kb"] == "synkinesis"
+        entry_id = body["answers"][0]["entry_id"]
+        assert c.get(f"/v1/entries/{entry_id}").json()["question"] == "What is shingles?"
+        assert [e["entry_id"] for e in c.get("/v1/entries", params={"kb": "shingles"}).json()] == [entry_id]
+        sent = {"query_id": body["query_id"], "entry_id": entry_id, "helpful": True}
+        assert c.post("/v1/feedback", json=sent).status_code == 201
+        assert "'synkinesis', 'shingles'" in assert_error(c.get("/v1/entries", params={"kb": "nope"}), 404)

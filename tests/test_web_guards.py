@@ -64,7 +64,7 @@ def test_metrics_render_prometheus_text() -> None:
 def test_micro_batcher_answers_concurrent_questions_in_one_call() -> None:
     calls: list[list[str]] = []
 
-    def answer_many(questions: Sequence[str], top: int | None) -> list[AskResult]:
+    def answer_many(questions: Sequence[str], top: int | None, kb: str | None) -> list[AskResult]:
         calls.append(list(questions))
         return [AskResult(question=q, answered=False, answers=(), message=None) for q in questions]
 
@@ -82,7 +82,7 @@ def test_micro_batcher_answers_concurrent_questions_in_one_call() -> None:
 
 
 def test_micro_batcher_hands_errors_to_every_waiting_question() -> None:
-    def broken(questions: Sequence[str], top: int | None) -> list[AskResult]:
+    def broken(questions: Sequence[str], top: int | None, kb: str | None) -> list[AskResult]:
         raise ConfigError("broken")
 
     async def scenario() -> list[object]:

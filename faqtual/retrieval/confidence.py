@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from faqtual.errors import ModelError
-from faqtual.retrieval.index import FEATURES
+from faqtual.retrieval.index import FEATURES, LARGE_KB
 
 Array = npt.NDArray[np.float32]
 
@@ -30,12 +31,18 @@ CONFIDENCE_INPUTS = (*FEATURES, "margin")
 
 @dataclass(frozen=True)
 class ScoringModel:
-    """Rank weights (one per feature) and the logistic confidence model."""
+    """Rank weights (one per feature) and the logistic confidence model.
+
+    ``large`` optionally holds a second model for large KBs, whose index has
+    other units (see :data:`faqtual.retrieval.index.LARGE_KB`), so the same
+    feature means something else there; :meth:`for_size` picks one.
+    """
 
     rank_weights: tuple[float, ...]
     conf_weights: tuple[float, ...]
     conf_bias: float
     default_threshold: float
+    large: ScoringModel | None = None
 
     def __post_init__(self) -> None:
         if len(self.rank_weights) != len(FEATURES) or len(self.conf_weights) != len(CONFIDENCE_INPUTS):
@@ -49,12 +56,31 @@ class ScoringModel:
         """The model shipped in ``faqtual/data/scoring.json``."""
         resource = importlib.resources.files("faqtual") / "data" / "scoring.json"
         data = json.loads(resource.read_text(encoding="utf-8"))
+        large = cls.from_json(data["large"]) if "large" in data else None
+        return replace(cls.from_json(data["small"]), large=large)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScoringModel:
+        """A model from its JSON form (see :meth:`to_json`)."""
         return cls(
             rank_weights=tuple(data["rank_weights"]),
             conf_weights=tuple(data["conf_weights"]),
             conf_bias=float(data["conf_bias"]),
             default_threshold=float(data["default_threshold"]),
         )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form of this model (without ``large``)."""
+        return {
+            "rank_weights": [round(x, 5) for x in self.rank_weights],
+            "conf_weights": [round(x, 5) for x in self.conf_weights],
+            "conf_bias": round(self.conf_bias, 5),
+            "default_threshold": round(self.default_threshold, 4),
+        }
+
+    def for_size(self, entries: int) -> ScoringModel:
+        """The model for a KB of ``entries`` entries."""
+        return self.large if self.large is not None and entries > LARGE_KB else self
 
     def fused(self, features: Array) -> Array:
         """Rank score per entry: the weighted sum of its features."""

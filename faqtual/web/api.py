@@ -22,8 +22,7 @@ def public_router(state: WebState) -> APIRouter:
     @router.post("/v1/ask", response_model=AskResponse, responses=ERRORS, tags=["ask"])
     async def ask_post(body: AskRequest, request: Request) -> AskResponse:
         """Answer a question: the best curated answers and their confidence, or the KB's no-answer message."""
-        state.check_kb(body.kb)
-        query_id, result = await state.answer(request, body.question, top=body.top)
+        query_id, result = await state.answer(request, body.question, top=body.top, kb=body.kb)
         return AskResponse.of(result, query_id=query_id)
 
     @router.get("/v1/ask", response_model=AskResponse, responses=ERRORS, tags=["ask"])
@@ -34,15 +33,16 @@ def public_router(state: WebState) -> APIRouter:
         kb: str | None = None,
     ) -> AskResponse:
         """Answer a question given in the query string (same result as ``POST /v1/ask``)."""
-        state.check_kb(kb)
-        query_id, result = await state.answer(request, q, top=top)
+        query_id, result = await state.answer(request, q, top=top, kb=kb)
         return AskResponse.of(result, query_id=query_id)
 
     @router.post("/v1/feedback", status_code=201, responses=ERRORS, tags=["ask"])
-    async def feedback(body: FeedbackRequest) -> dict[str, bool]:
+    async def feedback(body: FeedbackRequest, request: Request) -> dict[str, bool]:
         """Record whether an answer helped."""
+        state.check_rate(request)
+        service = await asyncio.to_thread(state.service_with_entry, body.entry_id)
         await asyncio.to_thread(
-            state.service.record_feedback,
+            service.record_feedback,
             query_id=body.query_id,
             entry_id=body.entry_id,
             helpful=body.helpful,
@@ -51,9 +51,10 @@ def public_router(state: WebState) -> APIRouter:
         return {"ok": True}
 
     @router.get("/v1/entries", response_model=list[EntryOut], tags=["entries"])
-    async def entries(search: str | None = None) -> list[EntryOut]:
-        """Every entry of the KB, in KB order; ``search`` keeps those whose text contains it."""
-        found = await asyncio.to_thread(state.service.entries)
+    async def entries(search: str | None = None, kb: str | None = None) -> list[EntryOut]:
+        """Every entry of a KB (default: the first served), in order; ``search`` keeps those containing it."""
+        service = await asyncio.to_thread(state.service_named, kb)
+        found = await asyncio.to_thread(service.entries)
         if search:
             needle = search.casefold()
             found = tuple(e for e in found if needle in " ".join((*e.questions, e.answer, e.id)).casefold())
@@ -61,8 +62,9 @@ def public_router(state: WebState) -> APIRouter:
 
     @router.get("/v1/entries/{entry_id}", response_model=EntryOut, responses=ERRORS, tags=["entries"])
     async def entry(entry_id: str) -> EntryOut:
-        """One entry."""
-        return EntryOut.of(await asyncio.to_thread(state.service.entry, entry_id))
+        """One entry, from the first served KB that holds it."""
+        service = await asyncio.to_thread(state.service_with_entry, entry_id)
+        return EntryOut.of(await asyncio.to_thread(service.entry, entry_id))
 
     @router.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, bool]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -34,6 +34,8 @@ from faqtual.errors import (
     ModelError,
     NotFoundError,
 )
+from faqtual.models import AskResult
+from faqtual.router import KbRouter
 from faqtual.service import FaqService
 from faqtual.web.api import public_router
 from faqtual.web.batching import MicroBatcher
@@ -101,8 +103,9 @@ def _install_error_handlers(app: FastAPI, state: WebState) -> None:
 async def _warm_up(state: WebState) -> None:
     """Load the index and the model before reporting ready."""
     try:
-        await asyncio.to_thread(state.service.loaded)
-        await asyncio.to_thread(state.service.ask, "warm up")
+        for service in state.services:
+            await asyncio.to_thread(service.loaded)
+            await asyncio.to_thread(service.ask, "warm up")
     except IndexNotReadyError as exc:
         log.warning("not ready: %s", exc)
         return
@@ -126,18 +129,32 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
-def create_app(service: FaqService, settings: Settings) -> FastAPI:
+def create_app(service: FaqService, settings: Settings, *, fallbacks: Sequence[FaqService] = ()) -> FastAPI:
     """The ASGI app serving ``service``: JSON API, patient page, curator API and page.
+
+    Args:
+        service: the KB answered first; the curator API and page edit it.
+        settings: resolved settings.
+        fallbacks: KBs asked after ``service``, in order, when it is not sure enough
+            (see :class:`faqtual.router.KbRouter`); a request's ``kb`` asks one KB by name.
 
     Raises:
         ConfigError: an API key digest or key file in ``settings`` is unusable.
     """
     web = Path(str(files("faqtual.web")))
+    router = KbRouter([service, *fallbacks]) if fallbacks else None
+
+    def answer_many(questions: Sequence[str], top: int | None, kb: str | None) -> list[AskResult]:
+        if kb is not None:
+            return state.service_named(kb).ask_many(questions, top=top)
+        return (router or service).ask_many(questions, top=top)
+
     state = WebState(
         service=service,
+        services=(service, *fallbacks),
         settings=settings,
         batcher=MicroBatcher(
-            lambda qs, top: service.ask_many(qs, top=top),
+            answer_many,
             max_size=settings.batch_max,
             wait=settings.batch_wait_ms / 1000,
         ),

@@ -18,13 +18,15 @@ from faqtual.models import AskResult
 
 log = logging.getLogger(__name__)
 
-AnswerMany = Callable[[Sequence[str], int | None], list[AskResult]]
+#: Answers checked questions with one encoder call: (questions, top, kb name or None for all KBs).
+AnswerMany = Callable[[Sequence[str], int | None, str | None], list[AskResult]]
 
 
 @dataclass
 class _Pending:
     question: str
     top: int | None
+    kb: str | None
     future: asyncio.Future[AskResult] = field(repr=False)
 
 
@@ -58,8 +60,8 @@ class MicroBatcher:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
-    async def ask(self, question: str, *, top: int | None) -> AskResult:
-        """Answer one question in the next batch.
+    async def ask(self, question: str, *, top: int | None, kb: str | None = None) -> AskResult:
+        """Answer one question in the next batch (from the KB named ``kb``, or as the app routes it).
 
         Raises:
             RuntimeError: the batcher was not started (programmer error).
@@ -67,7 +69,7 @@ class MicroBatcher:
         if self._queue is None or self._task is None:
             raise RuntimeError("MicroBatcher.start() was not awaited")
         future: asyncio.Future[AskResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(question, top, future))
+        await self._queue.put(_Pending(question, top, kb, future))
         return await future
 
     async def _gather(self, queue: asyncio.Queue[_Pending]) -> list[_Pending]:
@@ -90,12 +92,12 @@ class MicroBatcher:
     async def _run(self, queue: asyncio.Queue[_Pending]) -> None:
         while True:
             batch = [p for p in await self._gather(queue) if not p.future.done()]
-            by_top: dict[int | None, list[_Pending]] = {}
+            groups: dict[tuple[int | None, str | None], list[_Pending]] = {}
             for pending in batch:
-                by_top.setdefault(pending.top, []).append(pending)
-            for top, group in by_top.items():
+                groups.setdefault((pending.top, pending.kb), []).append(pending)
+            for (top, kb), group in groups.items():
                 try:
-                    results = await asyncio.to_thread(self._answer_many, [p.question for p in group], top)
+                    results = await asyncio.to_thread(self._answer_many, [p.question for p in group], top, kb)
                 except Exception as exc:  # handed to every waiting request, which reports it
                     for p in group:
                         if not p.future.done():

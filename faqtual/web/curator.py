@@ -11,7 +11,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
 
 from faqtual.errors import IngestError
 from faqtual.text import entry_id_for
@@ -78,13 +78,13 @@ def curator_router(state: WebState) -> APIRouter:
         return await written(report.kb_version)
 
     @router.get("/unanswered", response_model=list[QuestionGroupOut])
-    async def unanswered(limit: int = 500) -> list[QuestionGroupOut]:
+    async def unanswered(limit: int = Query(default=500, ge=1, le=5000)) -> list[QuestionGroupOut]:
         """Logged questions not answered or only as a "Possible match", grouped, most asked first."""
         groups = await asyncio.to_thread(state.service.unanswered, limit=limit)
         return [QuestionGroupOut.of(g) for g in groups]
 
     @router.get("/feedback", response_model=list[FeedbackOut])
-    async def feedback(limit: int = 200) -> list[FeedbackOut]:
+    async def feedback(limit: int = Query(default=200, ge=1, le=5000)) -> list[FeedbackOut]:
         """The latest feedback, newest first."""
         return [FeedbackOut.of(f) for f in await asyncio.to_thread(state.service.feedback, limit=limit)]
 

@@ -80,12 +80,14 @@ def pages_router(state: WebState) -> APIRouter:
 
     @router.post("/feedback", response_class=HTMLResponse)
     async def feedback_post(request: Request) -> Response:
+        state.check_rate(request)
         form = await request.form()
         fields = {k: form.get(k) for k in ("query_id", "entry_id", "helpful", "q")}
         if not all(isinstance(fields[k], str) and fields[k] for k in ("query_id", "entry_id", "helpful")):
             raise BadQueryError("The feedback form is incomplete; use the buttons under an answer.")
+        service = await asyncio.to_thread(state.service_with_entry, str(fields["entry_id"]))
         await asyncio.to_thread(
-            state.service.record_feedback,
+            service.record_feedback,
             query_id=str(fields["query_id"]),
             entry_id=str(fields["entry_id"]),
             helpful=fields["helpful"] == "yes",

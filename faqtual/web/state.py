@@ -27,6 +27,7 @@ class WebState:
     """One app's shared objects (built by :func:`faqtual.web.app.create_app`)."""
 
     service: FaqService
+    services: tuple[FaqService, ...]
     settings: Settings
     batcher: MicroBatcher
     limiter: RateLimiter
@@ -46,14 +47,30 @@ class WebState:
                 headers={"Retry-After": str(max(1, round(wait)))},
             )
 
-    def check_kb(self, kb: str | None) -> None:
-        """Refuse a ``kb`` other than the one served.
+    def service_named(self, kb: str | None) -> FaqService:
+        """The served KB named ``kb`` (``None``: the first one).
 
         Raises:
-            NotFoundError: ``kb`` names another KB.
+            NotFoundError: no served KB has that name.
         """
-        if kb is not None and kb != self.service.name:
-            raise NotFoundError(f"No KB named {kb!r} here; this server answers from {self.service.name!r}.")
+        if kb is None:
+            return self.service
+        for service in self.services:
+            if service.name == kb:
+                return service
+        names = ", ".join(repr(s.name) for s in self.services)
+        raise NotFoundError(f"No KB named {kb!r} here; this server answers from {names}.")
+
+    def service_with_entry(self, entry_id: str) -> FaqService:
+        """The first served KB holding ``entry_id``.
+
+        Raises:
+            NotFoundError: no served KB holds it.
+        """
+        for service in self.services:
+            if any(e.id == entry_id for e in service.loaded().index.entries):
+                return service
+        raise NotFoundError(f"No entry with id {entry_id!r}. List the ids with GET /v1/entries.")
 
     def require_key(self, request: Request) -> None:
         """Raise 401 unless the request carries a valid curator API key."""
@@ -65,14 +82,20 @@ class WebState:
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    async def answer(self, request: Request, question: str, *, top: int | None) -> tuple[str, AskResult]:
+    async def answer(
+        self, request: Request, question: str, *, top: int | None, kb: str | None = None
+    ) -> tuple[str, AskResult]:
         """Rate-limit, check and answer one question (micro-batched); log it if logging is on.
+
+        ``kb`` names one served KB to ask; ``None`` asks them in order of precedence.
 
         Returns:
             The new query id and the result.
         """
         self.check_rate(request)
         self.service.check_question(question)
+        if kb is not None:
+            await asyncio.to_thread(self.service_named, kb)
         kind = small_talk(question)
         if kind is not None:
             loaded = await asyncio.to_thread(self.service.loaded)
@@ -82,7 +105,7 @@ class WebState:
                 question, kind, suggestions=suggestions, kb=options.name, disclaimer=options.disclaimer
             )
             return uuid.uuid4().hex, result
-        result = await self.batcher.ask(question, top=top)
+        result = await self.batcher.ask(question, top=top, kb=kb)
         query_id = uuid.uuid4().hex
         self.metrics.answered(answered=result.answered)
         if self.settings.log_questions:
