@@ -2,8 +2,10 @@
 
 Usage: HF_HUB_OFFLINE=1 python benchmarks/peers.py [--medquad PATH] [--rounds N] [--write]
 
-Systems (each in its own child process, one after the other, so that peak
-memory is that system's alone and no system warms another's caches):
+Each system is built in its own child process (so peak memory is that
+system's alone), one build after another (so build times do not contend); then
+every question is put to every system in turn, in a rotating order, so all see
+the same machine load (colleagues share these 2 cores). Systems:
 
 - faqtual: ``open_service`` on a fresh SQLite KB, ``ingest``, ``ask``.
 - rank_bm25: ``BM25Okapi`` over question + answer (lower-cased ``\\w+`` tokens).
@@ -241,8 +243,16 @@ def build_faqtual(job: dict[str, object], tmp: Path) -> tuple[Search, list[dict[
 
 
 def child(job_path: Path) -> None:
-    """Build one system, answer every question, write timings and rankings beside the job."""
+    """Build one system, then answer questions by index from stdin until it closes.
+
+    Protocol on the original stdout (libraries' own prints go to stderr): one
+    line ``{"build_s", "build_rss_mb", "threshold"}`` when ready; then one line
+    ``[ranking, top_score, seconds]`` per question index read from stdin; at
+    end of input one line ``{"peak_rss_mb"}``.
+    """
     _no_network()
+    reply = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
     job = json.loads(job_path.read_text())
     questions: list[str] = job["questions"]
     rss_before = _rss_mb()
@@ -255,24 +265,14 @@ def child(job_path: Path) -> None:
     build = time.perf_counter() - t
     rss_built = _rss_mb()
     search(questions[0])  # warm
-    rankings, latencies = [], []
-    for round_ in range(job["rounds"]):
-        for q in questions:
-            t = time.perf_counter()
-            ranking = search(q)
-            latencies.append(time.perf_counter() - t)
-            if round_ == 0:
-                rankings.append(ranking)
-    out = {
-        "build_s": build,
-        "latencies_s": latencies,
-        "rankings": [r[0] for r in rankings],
-        "top_scores": [r[1] for r in rankings],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "build_rss_mb": rss_built - rss_before,
-        "threshold": job.get("threshold"),
-    }
-    job_path.with_suffix(".out.json").write_text(json.dumps(out))
+    ready = {"build_s": build, "build_rss_mb": rss_built - rss_before, "threshold": job.get("threshold")}
+    reply.write(json.dumps(ready) + "\n")
+    for line in sys.stdin:
+        q = questions[int(line)]
+        t = time.perf_counter()
+        ranking, score = search(q)
+        reply.write(json.dumps([ranking, score, time.perf_counter() - t]) + "\n")
+    reply.write(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}) + "\n")
 
 
 # -- parent side: run every system, judge, tabulate ----------------------------------------------
@@ -301,26 +301,70 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_child(job: dict[str, object], folder: Path) -> dict[str, object]:
-    path = folder / f"{job['system']}.json"
-    path.write_text(json.dumps(job))
-    env = {**os.environ, **OFFLINE_ENV}
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", str(path)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-        raise RuntimeError(lines[-1] if lines else f"exit status {proc.returncode}")
-    result: dict[str, object] = json.loads(path.with_suffix(".out.json").read_text())
-    return result
+class ChildFailed(Exception):
+    """A system's child process died; the message is the last line it wrote to stderr."""
 
 
-def judge(
-    system: str, result: dict[str, object], entries: list[dict[str, object]], questions: list
-) -> Outcome:
+class Child:
+    """One system built in its own process, answering questions on request."""
+
+    def __init__(self, job: dict[str, object], folder: Path) -> None:
+        self.system = str(job["system"])
+        path = folder / f"{self.system}.json"
+        path.write_text(json.dumps(job))
+        self._stderr_path = folder / f"{self.system}.stderr"
+        self._stderr = self._stderr_path.open("w")
+        self._proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--child", str(path)],
+            env={**os.environ, **OFFLINE_ENV},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+        )
+        self.ready: dict[str, object] = self._read()
+        self.rankings: list[list[int]] = []
+        self.top_scores: list[float | None] = []
+        self.latencies: list[float] = []
+
+    def _read(self) -> dict[str, object]:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            self._proc.wait()
+            self._stderr.close()
+            lines = [x for x in self._stderr_path.read_text().splitlines() if x.strip()]
+            raise ChildFailed(lines[-1] if lines else f"exit status {self._proc.returncode}")
+        data: dict[str, object] = json.loads(line) if line.startswith("{") else {"answer": json.loads(line)}
+        return data
+
+    def ask(self, index: int, *, keep: bool) -> None:
+        """Have the child answer question ``index``; keep its ranking when ``keep``."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(f"{index}\n")
+        self._proc.stdin.flush()
+        ranking, score, seconds = self._read()["answer"]  # type: ignore[misc]
+        self.latencies.append(seconds)
+        if keep:
+            self.rankings.append(ranking)
+            self.top_scores.append(score)
+
+    def close(self) -> float:
+        """End the child; its peak RSS in MB."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        peak = float(self._read()["peak_rss_mb"])  # type: ignore[arg-type]
+        self._proc.wait()
+        self._stderr.close()
+        return peak
+
+
+def failure(system: str, exc: ChildFailed) -> Outcome:
+    offline = any(w in str(exc).lower() for w in ("network disabled", "offline", "connect"))
+    return Outcome(system, failure=f"{'could not run offline' if offline else 'failed'}: {exc}")
+
+
+def judge(child: Child, peak_rss_mb: float, entries: list[dict[str, object]], questions: list) -> Outcome:
     from faqtual.eval.harness import is_right
     from faqtual.eval.metrics import Judged, summarise
     from faqtual.models import Answer
@@ -330,31 +374,28 @@ def judge(
         for e in entries
     ]
     judged = []
-    for labeled, ranking, score in zip(questions, result["rankings"], result["top_scores"], strict=True):
+    for labeled, ranking, score in zip(questions, child.rankings, child.top_scores, strict=True):
         # A question whose gold entry this KB lacks is out of scope here (as in train_scoring.py).
         in_scope = bool(labeled.gold) and any(is_right(a, labeled.gold) for a in answers)
         hits = tuple(in_scope and is_right(answers[i], labeled.gold) for i in ranking)
         # No candidate at all counts as an abstention, even when answering everything.
-        judged.append(
-            Judged(in_scope=in_scope, hits=hits, confidence=float("-inf") if score is None else score)
-        )
+        confidence = float("-inf") if score is None else score
+        judged.append(Judged(in_scope=in_scope, hits=hits, confidence=confidence))
     everything = summarise(judged, threshold=-sys.float_info.max)
-    at_threshold = None
-    if result["threshold"] is not None:
-        at_threshold = summarise(judged, threshold=float(result["threshold"]))  # type: ignore[arg-type]
-    latencies = result["latencies_s"]
+    threshold = child.ready["threshold"]
+    at_threshold = None if threshold is None else summarise(judged, threshold=float(threshold))  # type: ignore[arg-type]
     return Outcome(
-        system=system,
+        system=child.system,
         top1=everything.top1,
         mrr10=everything.mrr10,
         precision_threshold=at_threshold.precision_answered if at_threshold else None,
         coverage_threshold=at_threshold.coverage if at_threshold else None,
         precision_all=everything.precision_answered,
-        build_s=float(result["build_s"]),  # type: ignore[arg-type]
-        p50_ms=percentile(latencies, 0.5) * 1e3,  # type: ignore[arg-type]
-        p99_ms=percentile(latencies, 0.99) * 1e3,  # type: ignore[arg-type]
-        peak_rss_mb=float(result["peak_rss_mb"]),  # type: ignore[arg-type]
-        build_rss_mb=float(result["build_rss_mb"]),  # type: ignore[arg-type]
+        build_s=float(child.ready["build_s"]),  # type: ignore[arg-type]
+        p50_ms=percentile(child.latencies, 0.5) * 1e3,
+        p99_ms=percentile(child.latencies, 0.99) * 1e3,
+        peak_rss_mb=peak_rss_mb,
+        build_rss_mb=float(child.ready["build_rss_mb"]),  # type: ignore[arg-type]
     )
 
 
@@ -368,30 +409,41 @@ def peer_text(entry: dict[str, object], *, answer_chars: int | None) -> str:
 def benchmark(
     source: Path, question_files: list[Path], *, rounds: int, answer_chars: int | None
 ) -> list[Outcome]:
+    """Build every system one after another, then ask every question of each in turn.
+
+    Builds run alone, so each build time is that system's only. Queries are
+    interleaved (question by question, in a rotating order of systems), so every
+    system sees the same machine load, as in speed.py.
+    """
     from faqtual.eval.harness import load_questions
 
     questions = [q for f in question_files for q in load_questions(f)]
     texts = [q.question for q in questions]
-    outcomes = []
+    failed: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="faqtual-peers-") as tmp:
         folder = Path(tmp)
-        print(f"faqtual on {source.name} ...", file=sys.stderr)
-        ours = run_child(
-            {"system": "faqtual", "source": str(source), "questions": texts, "rounds": rounds}, folder
-        )
+        print(f"building faqtual on {source.name} ...", file=sys.stderr)
+        children = [Child({"system": "faqtual", "source": str(source), "questions": texts}, folder)]
         entries = json.loads((folder / "entries.json").read_text())
-        outcomes.append(judge("faqtual", ours, entries, questions))
         docs = [peer_text(e, answer_chars=answer_chars) for e in entries]
         for system in SYSTEMS[1:]:
-            print(f"{system} on {source.name} ...", file=sys.stderr)
-            job = {"system": system, "texts": docs, "questions": texts, "rounds": rounds}
+            print(f"building {system} on {source.name} ...", file=sys.stderr)
             try:
-                outcomes.append(judge(system, run_child(job, folder), entries, questions))
-            except RuntimeError as exc:  # reported in the table, not dropped
-                offline = any(w in str(exc).lower() for w in ("network disabled", "offline", "connect"))
-                label = "could not run offline" if offline else "failed"
-                outcomes.append(Outcome(system, failure=f"{label}: {exc}"))
-    return outcomes
+                children.append(Child({"system": system, "texts": docs, "questions": texts}, folder))
+            except ChildFailed as exc:  # reported in the table, not dropped
+                failed[system] = failure(system, exc)
+        print(f"asking {len(texts)} questions x {rounds} rounds ...", file=sys.stderr)
+        for round_ in range(rounds):
+            for i in range(len(texts)):
+                shift = (round_ * len(texts) + i) % len(children)
+                for c in children[shift:] + children[:shift]:
+                    try:
+                        c.ask(i, keep=round_ == 0)
+                    except ChildFailed as exc:
+                        failed[c.system] = failure(c.system, exc)
+                        children.remove(c)
+        done = {c.system: judge(c, c.close(), entries, questions) for c in children}
+    return [done.get(s) or failed[s] for s in SYSTEMS]
 
 
 def _ratio(value: float, base: float) -> str:
@@ -490,7 +542,8 @@ def main() -> None:
         section = (
             f"{HEADING}\n\n"
             f"Machine: {machine()}. Command: `{command}`.\n\n"
-            "Each system runs in its own process, one after another, with the network switched off. "
+            "Each system is built in its own process, one after another, with the network switched off; "
+            "then each question goes to every system in turn (interleaved, rotating order). "
             "top-1 and MRR@10 count in-scope questions (gold entry present in the KB); precision at "
             "threshold is at faqtual's own abstention threshold (peers have none); precision answering all "
             "counts every question, out-of-scope ones included, as answered by its top candidate. Build "

@@ -102,12 +102,13 @@ def risk_coverage(judged: Sequence[Judged], *, thresholds: Sequence[float]) -> l
     return points
 
 
-def pick_threshold(judged: Sequence[Judged], *, precision: float) -> float | None:
+def pick_threshold(judged: Sequence[Judged], *, precision: float, min_answered: int = 1) -> float | None:
     """The lowest threshold whose answered questions are right at least ``precision`` of the time.
 
-    Only thresholds at which at least one question is answered are considered,
-    and every higher candidate threshold must also meet the target, so one lucky
-    point does not decide. ``None`` when no threshold reaches the target.
+    Every higher threshold that answers at least ``min_answered`` questions must
+    meet the target too, so one lucky point does not decide; a larger
+    ``min_answered`` keeps the few surest answers from vetoing on their own.
+    ``None`` when no threshold reaches the target.
     """
     candidates = sorted({j.confidence for j in judged})
     best: float | None = None
@@ -116,7 +117,7 @@ def pick_threshold(judged: Sequence[Judged], *, precision: float) -> float | Non
         right = sum(1 for j in answered if j.in_scope and j.hits and j.hits[0])
         if right / len(answered) >= precision:
             best = t
-        else:
+        elif len(answered) >= min_answered:
             break
     return best
 

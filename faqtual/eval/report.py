@@ -180,7 +180,7 @@ def risk_coverage_svg(series: Sequence[CurveSeries]) -> str:
 
 def reliability_svg(bins: Sequence[ReliabilityBin]) -> str:
     """Accuracy per confidence bin as bars, the diagonal of perfect calibration, and bin counts."""
-    parts = _axes("confidence of the top answer", "share of top answers right")
+    parts = _axes("confidence of the top answer (numbers: questions per bin)", "share of top answers right")
     parts.append(f'<line x1="{_x(0)}" y1="{_y(0)}" x2="{_x(1)}" y2="{_y(1)}" class="diagonal"/>')
     for b in bins:
         x0, x1 = _x(b.low) + 2, _x(b.high) - 2
@@ -200,7 +200,6 @@ def reliability_svg(bins: Sequence[ReliabilityBin]) -> str:
             f'<text x="{mid}" y="{_y(0) - 4 if not b.count else min(_y(b.accuracy) - 4, _y(0) - 4)}" '
             f'text-anchor="middle" class="count">{b.count}</text>'
         )
-    parts.append(f'<text x="{_L + 10}" y="{_T + 14}" class="count">numbers: questions per bin</text>')
     return _svg("Reliability diagram", parts)
 
 

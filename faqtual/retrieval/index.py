@@ -47,6 +47,7 @@ FEATURES = (
     "qa_sim",
     "intent",
     "question_recall",
+    "question_bm25",
 )
 
 #: Above this many entries a KB is "large": fewer, shorter units per entry.
@@ -58,7 +59,7 @@ SHORTLIST = 48
 #: Characters of the answer joined to the question in a large KB's QA unit (~45 tokens).
 SHORT_ANSWER_CHARS = 200
 #: Bumped whenever the persisted layout changes; a cache of another version is rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 Array = npt.NDArray[np.float32]
@@ -141,6 +142,7 @@ class Index:
         unit_entry: IntArray,
         unit_kind: IntArray,
         bm25: Any,
+        question_bm25: Any,
         spell_words: dict[str, int],
         question_terms: list[list[list[str]]],
         common_words: Collection[str],
@@ -151,6 +153,7 @@ class Index:
         self._unit_entry = unit_entry
         self._unit_kind = unit_kind
         self._bm25 = bm25
+        self._question_bm25 = question_bm25
         self._ann = ann
         self._spell_words = spell_words
         self._spell = SpellFixer(spell_words, common_words=common_words)
@@ -172,16 +175,19 @@ class Index:
     ) -> Index:
         """Index ``entries`` whose units (from :func:`units_for`) are embedded as ``vectors``."""
         entries = tuple(entries)
-        bm25 = None
+        bm25 = question_bm25 = None
+        question_terms = [[analyse(q) for q in e.questions] for e in entries]
         if entries:
             bm25 = bm25s.BM25()
             bm25.index([analyse(" ".join((*e.questions, e.answer))) for e in entries], show_progress=False)
+            # Questions alone: the rare words there (a disease, a drug) name an entry's focus.
+            question_bm25 = bm25s.BM25()
+            question_bm25.index([[t for q in terms for t in q] or [""] for terms in question_terms], show_progress=False)
         large = len(entries) > LARGE_KB
         spell: Counter[str] = Counter()
         for e in entries:
             text = " ".join(e.questions) if large else " ".join((*e.questions, e.answer))
             spell.update(w.replace("'", "") for w in words(text))
-        question_terms = [[analyse(q) for q in e.questions] for e in entries]
         ann = _build_ann(vectors) if len(vectors) > EXACT_LIMIT else None
         return cls(
             entries,
@@ -189,6 +195,7 @@ class Index:
             unit_entry=units.entry,
             unit_kind=units.kind,
             bm25=bm25,
+            question_bm25=question_bm25,
             spell_words=dict(spell),
             question_terms=question_terms,
             common_words=common_words,
@@ -203,6 +210,7 @@ class Index:
         np.save(folder / "unit_kind.npy", self._unit_kind)
         if self._bm25 is not None:
             self._bm25.save(str(folder / "bm25"), show_progress=False)
+            self._question_bm25.save(str(folder / "question_bm25"), show_progress=False)
         if self._ann is not None:
             self._ann.save(str(folder / "ann.usearch"))
         (folder / "lexicon.json").write_text(
@@ -224,9 +232,10 @@ class Index:
         unit_entry = np.load(folder / "unit_entry.npy")
         if len(entries) and (len(unit_entry) == 0 or unit_entry[-1] != len(entries) - 1):
             raise ValueError("index does not match the KB's entries")
-        bm25 = None
+        bm25 = question_bm25 = None
         if (folder / "bm25").is_dir():
             bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+            question_bm25 = bm25s.BM25.load(str(folder / "question_bm25"), mmap=True, show_progress=False)
         ann = None
         if (folder / "ann.usearch").is_file():
             from usearch.index import Index as Hnsw
@@ -239,6 +248,7 @@ class Index:
             unit_entry=unit_entry,
             unit_kind=np.load(folder / "unit_kind.npy"),
             bm25=bm25,
+            question_bm25=question_bm25,
             spell_words=lexicon["spell_words"],
             question_terms=lexicon["question_terms"],
             common_words=common_words,
@@ -294,6 +304,10 @@ class Index:
         if query.intents:
             out[:, 7] = [len(query.intents & self._intents[e]) / len(query.intents) for e in candidates]
         out[:, 8] = [self._question_recall(e, set(query.terms)) for e in candidates]
+        question_terms = [t for t in terms if t in self._question_bm25.vocab_dict]
+        if question_terms:
+            qb = self._question_bm25.get_scores(question_terms)[candidates]
+            out[:, 9] = qb / (qb + 4.0)
         return Scores(candidates, out)
 
     def _candidates(self, query_vector: Array, bm: Array) -> IntArray:

@@ -48,11 +48,31 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"\b(how long|duration|lasts?|lasting|permanent(ly)?|go away|forever|for good|how many (days|weeks|months|years)"
         r"|wear off|until when|still be there)\b"
     ),
-    "location": re.compile(r"\b(where|which (muscles?|parts?|areas?|sites?|spots?|side)|what (muscles?|parts?|areas?|sites?))\b"),
-    "definition": re.compile(r"\b(what (is|are|does)\b.*\bmean|meaning|define|definition|what is (it|this)|explain|symptoms?|signs?)\b"),
-    "treatment": re.compile(r"\b(treat(ed|s|ment|ments)?|cure[sd]?|help(s|ful)?|therap(y|ies)|fix(ed|es)?|repair(ed|s)?|surgery|get rid|improve)\b"),
-    "prevention": re.compile(r"\b(prevent(ed|ion|s)?|avoid(ed|ing)?|stop(ped|ping|s)?|reduce|minimi[sz]e|keep .* from|lower the (chance|risk))\b"),
+    "location": re.compile(
+        r"\b(where|which (muscles?|parts?|areas?|sites?|spots?|side)|what (muscles?|parts?|areas?|sites?))\b"
+    ),
+    "definition": re.compile(
+        r"\b(what (is|are|does)\b.*\bmean|meaning|define|definition|what is (it|this)|what (is|are) (an? )?\w+\W*$"
+        r"|explain|information|tell me about)\b"
+    ),
+    "symptoms": re.compile(r"\b(symptoms?|signs?|feel like|look like|warning)\b"),
+    "treatment": re.compile(
+        r"\b(treat(ed|s|ing|ment|ments)?|cures?|cured|help(s|ful)?|therap(y|ies)|fix(ed|es)?|repair(ed|s)?|surgery"
+        r"|get rid|improve|medications?|medicines?|drugs?|manage|management)\b"
+    ),
+    "prevention": re.compile(
+        r"\b(prevent(ed|ion|s)?|avoid(ed|ing)?|stop(ped|ping|s)?|reduce|minimi[sz]e|keep .* from"
+        r"|lower the (chance|risk)|vaccines?|shots?)\b"
+    ),
     "recovery": re.compile(r"\b(regenerat(e|es|ed|ion)|regrow(s|th)?|grow back|heal(s|ed|ing)?|recover(y|s|ed)?|come back)\b"),
+    "inheritance": re.compile(r"\b(inherit(ed|ance)?|hereditary|genetic|genes?|runs? in (the |my )?famil|pass(ed)? (it )?(on|down))\b"),
+    "frequency": re.compile(r"\b(how (common|rare|many people)|prevalence|frequen(t|cy))\b"),
+    "tests": re.compile(r"\b(diagnos(e|ed|is|tic)|tests?|tested|testing|exams?|screen(ing)?|biops(y|ies)|scan)\b"),
+    "outlook": re.compile(r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|chances?|curable)\b"),
+    "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
+    "complications": re.compile(r"\b(complications?|side effects?|long[- ]term effects?|damage)\b"),
+    "research": re.compile(r"\b(research|clinical trials?|studies|new treatments?)\b"),
+    "support": re.compile(r"\b(support groups?|organi[sz]ations?|where can i find help)\b"),
 }
 
 
