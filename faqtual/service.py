@@ -39,7 +39,7 @@ DEFAULT_NO_ANSWER = (
     "or ask your doctor or therapist."
 )
 #: A runner-up this close in confidence to the best answer is offered as "did you mean".
-NEAR_TIE = 0.15
+NEAR_TIE = 0.1
 #: Answers below this confidence are listed for the curator even when answered ("Possible match").
 GOOD_MATCH = 0.85
 #: The origin of entries written through the curator API (not from any file).
@@ -87,6 +87,8 @@ class FaqService:
         self.scoring = scoring
         self.settings = settings
         self._name = name
+        # An unnamed KB is known by its file name (e.g. "medquad" for medquad.sqlite).
+        self._store_label = Path(str(getattr(store, "path", "kb"))).stem
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
 
@@ -210,7 +212,7 @@ class FaqService:
                 answered=False,
                 answers=(),
                 message=safety.message,
-                kb=self._name or options.name,
+                kb=self._name or options.name or self._store_label,
                 disclaimer=options.disclaimer,
                 safety=safety,
             )
@@ -227,14 +229,14 @@ class FaqService:
                 confidence=float(c),
                 source=entries[i].source,
                 url=entries[i].url,
-                kb=self._name or options.name,
+                kb=self._name or options.name or self._store_label,
             )
             for i, c in zip(order.tolist(), confidences.tolist())
         )
         threshold = self.threshold()
         answered = bool(answers) and answers[0].confidence >= threshold
         best = answers[0].confidence if answers else 0.0
-        near = tuple(a.entry_id for a in answers[1:] if a.confidence >= max(best - NEAR_TIE, threshold / 2))
+        near = tuple(a.entry_id for a in answers[1:] if a.confidence >= max(best - NEAR_TIE, threshold))
         related = tuple(a.question for a in answers[1:4] if a.entry_id not in near)
         return AskResult(
             question=question,
@@ -243,7 +245,7 @@ class FaqService:
             message=None if answered else (options.no_answer_message or DEFAULT_NO_ANSWER),
             did_you_mean=near,
             related=related,
-            kb=self._name or options.name,
+            kb=self._name or options.name or self._store_label,
             disclaimer=options.disclaimer,
         )
 

@@ -1,0 +1,108 @@
+"""Near ties, several KBs in precedence, and the large-KB index path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faqtual.config import Settings
+from faqtual.factory import open_service
+from faqtual.models import FaqEntry
+from faqtual.retrieval import index as index_module
+from faqtual.retrieval.embed import HashEmbedder, OnnxMiniLM
+from faqtual.retrieval.index import Index, units_for
+from faqtual.retrieval.lexicon import common_words
+from faqtual.router import KbRouter
+from faqtual.service import FaqService
+
+from conftest import run_faqtual
+
+pytestmark = pytest.mark.model
+
+
+def test_two_entries_that_answer_alike_are_offered_as_did_you_mean(seed_service: FaqService) -> None:
+    result = seed_service.ask("how long does synkinesis last")
+    ids = [a.entry_id for a in result.answers]
+    assert {ids[0], *result.did_you_mean} >= {
+        a.entry_id for a in result.answers if a.question.startswith("How long does") and "synkinesis last" in a.question
+    }
+    assert result.did_you_mean, "the two 'how long does synkinesis last' entries are a near tie"
+
+
+def test_an_exact_question_has_no_near_tie(seed_service: FaqService) -> None:
+    result = seed_service.ask("How long does Botox last for synkinesis?")
+    assert result.answered
+    assert result.answers[0].question == "How long does Botox last for synkinesis?"
+    assert result.did_you_mean == ()
+
+
+def test_confidences_never_rise_down_the_list(seed_service: FaqService) -> None:
+    for question in ("where is botox injected", "can nerves grow back", "what is the capital of France"):
+        confidences = [a.confidence for a in seed_service.ask(question, top=8).answers]
+        assert confidences == sorted(confidences, reverse=True)
+
+
+def test_the_first_kb_that_is_sure_answers_and_names_itself(
+    seed_kb: Path, tmp_path: Path, minilm: OnnxMiniLM
+) -> None:
+    other = tmp_path / "other.jsonl"
+    other.write_text(
+        json.dumps({"id": "shingles-1", "question": "What is shingles?", "answer": "Shingles is a painful rash."})
+        + "\n"
+    )
+    general = open_service(Settings(), kb=str(tmp_path / "general.sqlite"), create=True, embedder=minilm)
+    general.ingest([other])
+    seed = open_service(Settings(), kb=str(seed_kb), embedder=minilm)
+    router = KbRouter([seed, general])
+    botox = router.ask("how long does botox last for synkinesis")
+    assert botox.answered and botox.answers[0].kb == "seed"
+    shingles = router.ask("what is shingles")
+    assert shingles.answered and shingles.answers[0].entry_id == "shingles-1"
+    assert router.ask("what is the capital of france").answered is False
+
+
+def test_cli_asks_several_kbs_in_order(seed_kb: Path) -> None:
+    done = run_faqtual(["ask", "what does synkinesis mean", "--kb", "default", "--kb", str(seed_kb), "--json"])
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["answered"] and data["answers"][0]["kb"] == "synkinesis"  # the packaged KB came first
+
+
+def test_large_kbs_use_the_hnsw_index_and_find_the_same_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    entries = [
+        FaqEntry(id=f"e{n}", question=f"What is condition number {n} called {word}?", answer=f"It is {word}.")
+        for n, word in enumerate(["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"] * 5)
+    ]
+    embedder = HashEmbedder()
+    units = units_for(entries, large=True)
+    vectors = embedder.embed(list(units.texts))
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 10)
+    monkeypatch.setattr(index_module, "LARGE_KB", 10)
+    monkeypatch.setattr(index_module, "SHORTLIST", 5)
+    hnsw = Index.build(entries, units, vectors, common_words=common_words())
+    assert hnsw._ann is not None
+    query = hnsw.prepare("what is condition number 17 called bravo")
+    scores = hnsw.score(query, embedder.embed([query.text])[0])
+    assert len(scores.entries) < len(entries)  # candidates only, not every entry
+    best = scores.entries[np.argmax(scores.features[:, 0])]
+    assert entries[best].id == "e17"
+
+
+def test_a_large_kb_index_is_cached_and_reloaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("faqtual.service.LARGE_KB", 5)
+    rows = [{"id": f"q{n}", "question": f"What is disease {n}?", "answer": f"Disease {n} is rare."} for n in range(12)]
+    source = tmp_path / "kb.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    settings = Settings(cache_dir=str(tmp_path / "cache"))
+    first = open_service(settings, kb=str(tmp_path / "kb.sqlite"), create=True, embedder=HashEmbedder())
+    first.ingest([source])
+    answer = first.ask("what is disease 7").answers[0].entry_id
+    cached = list((tmp_path / "cache" / "indexes").iterdir())
+    assert len(cached) == 1 and (cached[0] / "vectors.npy").is_file()
+    second = open_service(settings, kb=str(tmp_path / "kb.sqlite"), embedder=HashEmbedder())
+    assert second.ask("what is disease 7").answers[0].entry_id == answer == "q7"
