@@ -1,7 +1,8 @@
 """Docs are tested: every command has help with an example; every setting is documented.
 
-``docs/config.md`` is generated from ``faqtual.config.SETTINGS``; after changing
-a setting, regenerate it with ``python tests/test_docs.py``.
+``docs/config.md`` is generated from ``faqtual.config.SETTINGS`` and ``docs/cli.md``
+from the commands' ``--help``; after changing either, regenerate them with
+``python tests/test_docs.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from faqtual.config import SETTINGS, Setting
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_MD = ROOT / "docs" / "config.md"
+CLI_MD = ROOT / "docs" / "cli.md"
 REGENERATE = "python tests/test_docs.py"
 
 
@@ -50,6 +52,22 @@ def render_config_md() -> str:
             f"| `{s.name}` | `FAQTUAL_{s.name.upper()}` | {s.type.__name__} | `{_default(s)}` | {help_text} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def render_cli_md() -> str:
+    """The content docs/cli.md must have: every command's --help, as the terminal shows it."""
+    from click.testing import CliRunner
+
+    parts = [
+        "# Command-line reference",
+        "",
+        f"<!-- Generated from the commands' --help by `{REGENERATE}`; do not edit by hand. -->",
+    ]
+    for name, _ in _commands():
+        args = name.split()[1:]
+        output = CliRunner().invoke(cli, [*args, "--help"], prog_name="faqtual", terminal_width=100).output
+        parts += ["", f"## `{name}`", "", "```text", output.rstrip(), "```"]
+    return "\n".join(parts) + "\n"
 
 
 def _commands() -> list[tuple[str, click.Command]]:
@@ -86,6 +104,13 @@ def test_docs_config_md_is_generated_from_settings() -> None:
     )
 
 
+def test_docs_cli_md_is_generated_from_help() -> None:
+    assert CLI_MD.is_file(), f"{CLI_MD} is missing; run '{REGENERATE}'"
+    assert CLI_MD.read_text(encoding="utf-8") == render_cli_md(), (
+        f"docs/cli.md is out of date with the commands' --help; run '{REGENERATE}'"
+    )
+
+
 @pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
 def test_every_setting_is_documented(setting: Setting) -> None:
     docs = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "README.md", CONFIG_MD) if p.is_file())
@@ -96,4 +121,5 @@ def test_every_setting_is_documented(setting: Setting) -> None:
 if __name__ == "__main__":
     CONFIG_MD.parent.mkdir(exist_ok=True)
     CONFIG_MD.write_text(render_config_md(), encoding="utf-8")
-    print(f"wrote {CONFIG_MD.relative_to(ROOT)}", file=sys.stderr)
+    CLI_MD.write_text(render_cli_md(), encoding="utf-8")
+    print(f"wrote {CONFIG_MD.relative_to(ROOT)} and {CLI_MD.relative_to(ROOT)}", file=sys.stderr)
