@@ -4,8 +4,9 @@ Usage: HF_HUB_OFFLINE=1 python benchmarks/peers.py [--medquad PATH] [--rounds N]
 
 Each system is built in its own child process (so peak memory is that
 system's alone), one build after another (so build times do not contend); then
-every question is put to every system in turn, in a rotating order, so all see
-the same machine load (colleagues share these 2 cores). Systems:
+the systems take turns answering whole passes over the questions, in a rotating
+order per round, so all see much the same machine load (colleagues share these
+2 cores). Systems:
 
 - faqtual: ``open_service`` on a fresh SQLite KB, ``ingest``, ``ask``.
 - rank_bm25: ``BM25Okapi`` over question + answer (lower-cased ``\\w+`` tokens).
@@ -411,9 +412,9 @@ def benchmark(
 ) -> list[Outcome]:
     """Build every system one after another, then ask every question of each in turn.
 
-    Builds run alone, so each build time is that system's only. Queries are
-    interleaved (question by question, in a rotating order of systems), so every
-    system sees the same machine load, as in speed.py.
+    Builds run alone, so each build time is that system's only. Query passes
+    take turns (one pass over the questions per system, in a rotating order per
+    round), so over the rounds every system sees much the same machine load.
     """
     from faqtual.eval.harness import load_questions
 
@@ -434,14 +435,16 @@ def benchmark(
                 failed[system] = failure(system, exc)
         print(f"asking {len(texts)} questions x {rounds} rounds ...", file=sys.stderr)
         for round_ in range(rounds):
-            for i in range(len(texts)):
-                shift = (round_ * len(texts) + i) % len(children)
-                for c in children[shift:] + children[:shift]:
-                    try:
+            # Whole passes, not single questions, take turns: torch's OpenMP and ONNX Runtime threads
+            # spin for a while after each call, which would slow whichever process runs next.
+            shift = round_ % len(children)
+            for c in children[shift:] + children[:shift]:
+                try:
+                    for i in range(len(texts)):
                         c.ask(i, keep=round_ == 0)
-                    except ChildFailed as exc:
-                        failed[c.system] = failure(c.system, exc)
-                        children.remove(c)
+                except ChildFailed as exc:
+                    failed[c.system] = failure(c.system, exc)
+                    children.remove(c)
         done = {c.system: judge(c, c.close(), entries, questions) for c in children}
     return [done.get(s) or failed[s] for s in SYSTEMS]
 
@@ -543,7 +546,7 @@ def main() -> None:
             f"{HEADING}\n\n"
             f"Machine: {machine()}. Command: `{command}`.\n\n"
             "Each system is built in its own process, one after another, with the network switched off; "
-            "then each question goes to every system in turn (interleaved, rotating order). "
+            "then the systems take turns, one pass over the questions each, in a rotating order per round. "
             "top-1 and MRR@10 count in-scope questions (gold entry present in the KB); precision at "
             "threshold is at faqtual's own abstention threshold (peers have none); precision answering all "
             "counts every question, out-of-scope ones included, as answered by its top candidate. Build "

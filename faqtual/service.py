@@ -103,7 +103,12 @@ class FaqService:
         current = self._loaded
         if current is not None and current.version == self.store.version():
             return current
-        with self._lock:
+        # While one request builds the new version's index, the others keep
+        # answering from the old one instead of queueing behind the build.
+        if not self._lock.acquire(blocking=current is None):
+            assert current is not None
+            return current
+        try:
             current = self._loaded
             snapshot = self.store.snapshot()
             if current is None or current.version != snapshot.version:
@@ -115,6 +120,8 @@ class FaqService:
                 current = Loaded(snapshot.version, snapshot.options, index)
                 self._loaded = current
             return current
+        finally:
+            self._lock.release()
 
     @property
     def name(self) -> str:

@@ -106,3 +106,17 @@ def test_a_large_kb_index_is_cached_and_reloaded(
     assert len(cached) == 1 and (cached[0] / "vectors.npy").is_file()
     second = open_service(settings, kb=str(tmp_path / "kb.sqlite"), embedder=HashEmbedder())
     assert second.ask("what is disease 7").answers[0].entry_id == answer == "q7"
+
+
+def test_loading_the_hnsw_index_first_does_not_crash_the_encoder() -> None:
+    """onnxruntime imported after usearch segfaults; the index must import it first."""
+    code = (
+        "from faqtual.retrieval.index import _hnsw_class; _hnsw_class();"
+        "from faqtual.retrieval.embed import OnnxMiniLM; print(OnnxMiniLM().embed(['hello']).shape)"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "(1, 384)" in done.stdout

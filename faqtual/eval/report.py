@@ -159,7 +159,8 @@ def curve_series(run: SavedRun, *, label: str) -> CurveSeries:
 def risk_coverage_svg(series: Sequence[CurveSeries]) -> str:
     """Precision against the share of questions answered, one line per series, threshold circled."""
     parts = _axes("share of questions answered", "precision of the answers")
-    for i, s in enumerate(series):
+    # Drawn last = on top: the first series (this run) must stay visible where the curves overlap.
+    for i, s in reversed(list(enumerate(series))):
         color = _COLORS[i % len(_COLORS)]
         # Where nothing is answered precision is undefined: leave those points out.
         drawn = sorted((p for p in s.points if p.answered > 0), key=lambda p: (p.answered, -p.threshold))
@@ -331,7 +332,7 @@ def _wrong_table(run: SavedRun) -> str:
         )
     head = (
         "<tr><th>outcome</th><th style=width:30%>question</th>"
-        "<th style=width:25%>returned instead (top candidate)</th>"
+        "<th style=width:25%>top candidate returned</th>"
         "<th class=num>confidence</th><th style=width:22%>gold</th><th>right answer at</th></tr>"
     )
     counts = Counter(o for o, _ in wrong)

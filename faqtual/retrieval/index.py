@@ -238,9 +238,7 @@ class Index:
             question_bm25 = bm25s.BM25.load(str(folder / "question_bm25"), mmap=True, show_progress=False)
         ann = None
         if (folder / "ann.usearch").is_file():
-            from usearch.index import Index as Hnsw
-
-            ann = Hnsw.restore(str(folder / "ann.usearch"), view=True)
+            ann = _hnsw_class().restore(str(folder / "ann.usearch"), view=True)
         lexicon = json.loads((folder / "lexicon.json").read_text())
         return cls(
             entries,
@@ -348,9 +346,24 @@ class Index:
         return best
 
 
-def _build_ann(vectors: Array) -> Any:
-    from usearch.index import Index as Hnsw
+def _hnsw_class() -> Any:
+    """usearch's Index class, imported after onnxruntime.
 
+    Importing onnxruntime *after* usearch (its numkong kernels) crashes the
+    process with a segmentation fault (onnxruntime 1.32, usearch 2.26 here),
+    so onnxruntime is imported first whenever it is installed.
+    """
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        pass
+    from usearch.index import Index
+
+    return Index
+
+
+def _build_ann(vectors: Array) -> Any:
+    Hnsw = _hnsw_class()
     # connectivity/expansion chosen for recall@10 >= 0.98 (benchmarks/scale.py).
     ann = Hnsw(ndim=vectors.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_add=128,
                expansion_search=96)
