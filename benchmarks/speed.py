@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from report import write_section  # noqa: E402
+
 QUESTIONS = [
     "Why does my eye close when I smile?",
     "how long does botox last for synkinesis",
@@ -76,16 +77,25 @@ def cold(runs: int, env: dict[str, str]) -> tuple[float, float]:
     seed = ROOT / "faqtual" / "data" / "synkinesis.md"
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "faqtual", "ask", QUESTIONS[0]], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "faqtual", "ask", QUESTIONS[0]], check=True, env=env, capture_output=True
+        )
         ours.append(time.perf_counter() - t)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", ST_SCRIPT, str(seed), QUESTIONS[0]], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", ST_SCRIPT, str(seed), QUESTIONS[0]],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         theirs.append(time.perf_counter() - t)
     return statistics.median(ours), statistics.median(theirs)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--write", action="store_true")
@@ -93,7 +103,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "FAQTUAL_CACHE_DIR": cache, "HF_HUB_OFFLINE": "1"}
         os.environ["FAQTUAL_CACHE_DIR"] = cache
-        subprocess.run([sys.executable, "-m", "faqtual", "ask", "warm the cache"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "faqtual", "ask", "warm the cache"],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         enc, full = warm(args.rounds)
         ours, theirs = cold(args.cold_runs, env)
     rows = [

@@ -80,7 +80,7 @@ def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list
         for split, questions in splits.items():
             prepared = [loaded.index.prepare(q.question) for q in questions]
             vectors = embedder.embed([p.text for p in prepared])
-            for q, p, v in zip(questions, prepared, vectors):
+            for q, p, v in zip(questions, prepared, vectors, strict=True):
                 scores = loaded.index.score(p, v)
                 right = np.array(
                     [is_right(Answer(e.id, e.question, e.alternates, "", 0.0, None), q.gold) for e in entries]
@@ -162,12 +162,15 @@ def report(label: str, cases: list[Case], model: ScoringModel) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--write", action="store_true", help="store faqtual/data/scoring.json")
     parser.add_argument(
         "--medquad-kb",
         type=Path,
-        help="a KB built by 'faqtual ingest medquad.jsonl'; adds benchmarks/data/medquad_dev.jsonl (even lines A, odd B)",
+        help="a KB built by 'faqtual ingest medquad.jsonl'; adds benchmarks/data/medquad_dev.jsonl "
+        "(even lines A, odd B)",
     )
     args = parser.parse_args()
     rng = np.random.default_rng(7)
@@ -190,8 +193,18 @@ def main() -> None:
                 rows.append(report(f"fit on {train}, tested on {test}, {kb} KB", held_out, model))
         model = fit(subset, rng)
         profiles[profile] = model
-        print(f"{profile}: features", ", ".join(FEATURES), "| rank weights:", np.round(model.rank_weights, 3).tolist())
-        print(f"{profile}: confidence weights", np.round(model.conf_weights, 3).tolist(), "bias", round(model.conf_bias, 3))
+        print(
+            f"{profile}: features",
+            ", ".join(FEATURES),
+            "| rank weights:",
+            np.round(model.rank_weights, 3).tolist(),
+        )
+        print(
+            f"{profile}: confidence weights",
+            np.round(model.conf_weights, 3).tolist(),
+            "bias",
+            round(model.conf_bias, 3),
+        )
         for kb in kbs:
             for split in SETS:
                 in_sample = [c for c in subset if c.split == split and c.kb == kb]

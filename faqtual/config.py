@@ -58,6 +58,12 @@ SETTINGS: tuple[Setting, ...] = (
         "PostgreSQL DSN (postgresql://...) of a shared KB, used instead of kb; a secret: set it by env.",
     ),
     Setting("kb_name", str, "default", "Which KB in the PostgreSQL database to use; several may share one."),
+    Setting(
+        "max_staleness_s",
+        float,
+        30.0,
+        "Seconds a replica may go without the database confirming its KB version before /readyz says 503.",
+    ),
 )
 
 
@@ -85,6 +91,7 @@ class Settings:
     batch_wait_ms: float = 2.0
     store: str = ""
     kb_name: str = "default"
+    max_staleness_s: float = 30.0
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the non-``None`` overrides applied (CLI flags)."""

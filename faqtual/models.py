@@ -150,6 +150,8 @@ class AskResult:
     kb: str | None = None
     disclaimer: str | None = None
     safety: SafetyHit | None = None
+    #: The KB version whose index gave every answer (one index per result); not part of ``to_json``.
+    kb_version: int | None = None
 
     def to_json(self) -> dict[str, object]:
         """The JSON contract as plain data (``json.dumps``-ready)."""

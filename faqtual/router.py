@@ -51,7 +51,8 @@ class KbRouter:
             if result.answered:
                 return result
         pooled = sorted((a for r in results for a in r.answers), key=lambda a: -a.confidence)[:k]
-        return replace(first, answers=tuple(pooled), did_you_mean=(), related=())
+        # Pooled answers may come from several KBs, each with its own version.
+        return replace(first, answers=tuple(pooled), did_you_mean=(), related=(), kb_version=None)
 
     def threshold(self) -> float:
         """The first KB's threshold (each KB applies its own when answering)."""

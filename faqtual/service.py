@@ -222,6 +222,7 @@ class FaqService:
                 kb=self._name or options.name or self._store_label,
                 disclaimer=options.disclaimer,
                 safety=safety,
+                kb_version=loaded.version,
             )
         model = self.scoring.for_size(len(loaded.index))
         order, confidences = model.rank(scores.features, depth=max(k, 4))
@@ -254,6 +255,7 @@ class FaqService:
             related=related,
             kb=self._name or options.name or self._store_label,
             disclaimer=options.disclaimer,
+            kb_version=loaded.version,
         )
 
     # -- writing -------------------------------------------------------------

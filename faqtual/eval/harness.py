@@ -66,7 +66,11 @@ def load_questions(path: Path) -> list[LabeledQuestion]:
             raise IngestError(f"not valid JSON ({exc.msg})", file=str(path), line=number) from exc
         question = data.get("q", data.get("question")) if isinstance(data, dict) else None
         gold = data.get("gold") if isinstance(data, dict) else None
-        if not isinstance(question, str) or not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
+        if (
+            not isinstance(question, str)
+            or not isinstance(gold, list)
+            or not all(isinstance(g, str) for g in gold)
+        ):
             raise IngestError(
                 'expected {"q": "question text", "gold": ["entry id or question", ...]}',
                 file=str(path),
@@ -88,12 +92,14 @@ def is_right(answer: Answer, gold: Sequence[str]) -> bool:
     return answer.entry_id in gold or any(_key(q) in keys for q in (answer.question, *answer.alternates))
 
 
-def run(service: FaqService, questions: Sequence[LabeledQuestion], *, threshold: float | None = None) -> EvalRun:
+def run(
+    service: FaqService, questions: Sequence[LabeledQuestion], *, threshold: float | None = None
+) -> EvalRun:
     """Ask every question (in batches) and judge the ranked answers."""
     records = []
     for start in range(0, len(questions), 64):
         batch = questions[start : start + 64]
-        for labeled, result in zip(batch, service.ask_many([q.question for q in batch], top=DEPTH)):
+        for labeled, result in zip(batch, service.ask_many([q.question for q in batch], top=DEPTH), strict=True):
             judged = Judged(
                 in_scope=bool(labeled.gold),
                 hits=tuple(is_right(a, labeled.gold) for a in result.answers),

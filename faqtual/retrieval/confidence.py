@@ -109,7 +109,8 @@ class ScoringModel:
     def confidence(self, inputs: Array) -> Array:
         """Probability that each candidate is a right answer."""
         z = inputs @ np.asarray(self.conf_weights, dtype=np.float32) + self.conf_bias
-        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+        out: Array = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+        return out
 
 
 def fit_logistic(

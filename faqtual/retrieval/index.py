@@ -182,7 +182,9 @@ class Index:
             bm25.index([analyse(" ".join((*e.questions, e.answer))) for e in entries], show_progress=False)
             # Questions alone: the rare words there (a disease, a drug) name an entry's focus.
             question_bm25 = bm25s.BM25()
-            question_bm25.index([[t for q in terms for t in q] or [""] for terms in question_terms], show_progress=False)
+            question_bm25.index(
+                [[t for q in terms for t in q] or [""] for terms in question_terms], show_progress=False
+            )
         large = len(entries) > LARGE_KB
         spell: Counter[str] = Counter()
         for e in entries:
@@ -275,9 +277,11 @@ class Index:
         terms = [t for t in query.terms if t in self._term_id]
         bm = self._bm25.get_scores(terms).astype(np.float32) if terms else np.zeros(n, dtype=np.float32)
         candidates = self._candidates(query_vector, bm)
-        units = np.concatenate(
-            [np.arange(self._unit_start[e], self._unit_start[e + 1]) for e in candidates]
-        ) if len(candidates) else np.zeros(0, dtype=np.int64)
+        units = (
+            np.concatenate([np.arange(self._unit_start[e], self._unit_start[e + 1]) for e in candidates])
+            if len(candidates)
+            else np.zeros(0, dtype=np.int64)
+        )
         sims = np.asarray(self._vectors[units]) @ query_vector
         local = np.searchsorted(candidates, self._unit_entry[units])
         kinds = self._unit_kind[units]
@@ -333,7 +337,7 @@ class Index:
                 continue
             docs = postings["indices"][postings["indptr"][tid] : postings["indptr"][tid + 1]]
             hits += np.isin(candidates, docs)
-        return hits / len(terms)
+        return (hits / len(terms)).astype(np.float32)
 
     def _question_recall(self, entry: int, terms: set[str]) -> float:
         """IDF-weighted share of an entry question's terms that the query contains (best question)."""
@@ -365,8 +369,18 @@ def _hnsw_class() -> Any:
 def _build_ann(vectors: Array) -> Any:
     Hnsw = _hnsw_class()
     # connectivity/expansion chosen for recall@10 >= 0.98 (benchmarks/scale.py).
-    ann = Hnsw(ndim=vectors.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_add=128,
-               expansion_search=96)
-    ann.add(np.arange(len(vectors), dtype=np.uint64), np.ascontiguousarray(vectors, dtype=np.float32),
-            threads=0, log=False)
+    ann = Hnsw(
+        ndim=vectors.shape[1],
+        metric="cos",
+        dtype="f16",
+        connectivity=16,
+        expansion_add=128,
+        expansion_search=96,
+    )
+    ann.add(
+        np.arange(len(vectors), dtype=np.uint64),
+        np.ascontiguousarray(vectors, dtype=np.float32),
+        threads=0,
+        log=False,
+    )
     return ann

@@ -7,8 +7,12 @@ import asyncio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from faqtual.models import AskResult
 from faqtual.web.schemas import AskRequest, AskResponse, EntryOut, ErrorOut, FeedbackRequest
 from faqtual.web.state import WebState
+
+#: Response header of ``/v1/ask``: the KB version whose index gave every answer.
+KB_VERSION_HEADER = "X-KB-Version"
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorOut} for code in (400, 404, 413, 422, 429, 503)
@@ -20,20 +24,26 @@ def public_router(state: WebState) -> APIRouter:
     router = APIRouter()
 
     @router.post("/v1/ask", response_model=AskResponse, responses=ERRORS, tags=["ask"])
-    async def ask_post(body: AskRequest, request: Request) -> AskResponse:
-        """Answer a question: the best curated answers and their confidence, or the KB's no-answer message."""
+    async def ask_post(body: AskRequest, request: Request, response: Response) -> AskResponse:
+        """Answer a question: the best curated answers and their confidence, or the KB's no-answer message.
+
+        The ``X-KB-Version`` header names the KB version whose index gave every answer.
+        """
         query_id, result = await state.answer(request, body.question, top=body.top, kb=body.kb)
+        _version_header(response, result)
         return AskResponse.of(result, query_id=query_id)
 
     @router.get("/v1/ask", response_model=AskResponse, responses=ERRORS, tags=["ask"])
     async def ask_get(
         request: Request,
+        response: Response,
         q: str = Query(description="The question."),
         top: int | None = Query(default=None, ge=1, le=50),
         kb: str | None = None,
     ) -> AskResponse:
         """Answer a question given in the query string (same result as ``POST /v1/ask``)."""
         query_id, result = await state.answer(request, q, top=top, kb=kb)
+        _version_header(response, result)
         return AskResponse.of(result, query_id=query_id)
 
     @router.post("/v1/feedback", status_code=201, responses=ERRORS, tags=["ask"])
@@ -73,12 +83,15 @@ def public_router(state: WebState) -> APIRouter:
 
     @router.get("/readyz", tags=["ops"], responses=ERRORS)
     async def readyz() -> Response:
-        """The model and the index are loaded: the server can answer."""
+        """The model and the index are loaded, and the KB version is fresh: the server can answer."""
         if not state.ready:
             return JSONResponse(
                 {"ok": False, "error": "Loading the model and the index; try again shortly.", "status": 503},
                 status_code=503,
             )
+        stale = state.staleness()
+        if stale is not None:
+            return JSONResponse({"ok": False, "error": stale, "status": 503}, status_code=503)
         version = await asyncio.to_thread(state.service.store.version)
         return JSONResponse({"ok": True, "kb_version": version})
 
@@ -92,3 +105,9 @@ def public_router(state: WebState) -> APIRouter:
         )
 
     return router
+
+
+def _version_header(response: Response, result: AskResult) -> None:
+    # One index answers a whole result, so one version names it (absent for small talk and pooled KBs).
+    if result.kb_version is not None:
+        response.headers[KB_VERSION_HEADER] = str(result.kb_version)

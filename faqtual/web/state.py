@@ -36,6 +36,25 @@ class WebState:
     templates: Jinja2Templates
     ready: bool = field(default=False)
 
+    def staleness(self) -> str | None:
+        """Why this replica is not ready because a KB's version is stale, or ``None`` if none is.
+
+        A shared (PostgreSQL) store knows how long ago the database last confirmed
+        its version (``version_age``); past ``max_staleness_s`` the replica still
+        answers from its last index, but a load balancer should prefer the others.
+        """
+        limit = self.settings.max_staleness_s
+        for service in self.services:
+            version_age = getattr(service.store, "version_age", None)
+            age = version_age() if version_age is not None else None
+            if age is not None and age > limit:
+                where = getattr(service.store, "path", "the KB")
+                return (
+                    f"KB {where} was last confirmed {age:.0f} s ago (limit {limit:g} s, "
+                    "max_staleness_s); answering from the last index until the database is back."
+                )
+        return None
+
     def check_rate(self, request: Request) -> None:
         """Take a token for the client; raise 429 with ``Retry-After`` when it has none."""
         client = request.client.host if request.client else "unknown"
