@@ -104,12 +104,13 @@ def rank_quality(cases: list[Case], weights: np.ndarray) -> tuple[float, float]:
 
 
 def search_weights(cases: list[Case], rng: np.random.Generator) -> np.ndarray:
-    best = np.array([0.5, 0.0, 0.0, 0.1, 0.0, 0.0, 1.0, 0.2, 0.1, 0.1])
+    best = np.array([0.5, 0.0, 0.0, 0.1, 0.0, 0.0, 1.0, 0.2, 0.1, 0.1, 0.0])
     best_key = rank_quality(cases, best)
     for step in (0.2, 0.1, 0.05, 0.02):
         for _ in range(150):
             trial = np.clip(best + rng.normal(0, step, len(best)), 0, None)
-            trial[FEATURES.index("kb_coverage")] = 0.0  # the same for every entry: no use for ranking
+            for same_for_all in ("kb_coverage", "query_length"):  # no use for ranking
+                trial[FEATURES.index(same_for_all)] = 0.0
             key = rank_quality(cases, trial)
             if key > best_key:
                 best, best_key = trial, key

@@ -48,6 +48,7 @@ FEATURES = (
     "intent",
     "question_recall",
     "question_bm25",
+    "query_length",
 )
 
 #: Above this many entries a KB is "large": fewer, shorter units per entry.
@@ -306,6 +307,9 @@ class Index:
         if query.intents:
             out[:, 7] = [len(query.intents & self._intents[e]) / len(query.intents) for e in candidates]
         out[:, 8] = [self._question_recall(e, set(query.terms)) for e in candidates]
+        # Long, rambling questions score lower on every similarity even when the
+        # answer is right; the confidence model needs to know the length.
+        out[:, 10] = min(len(query.terms), 24) / 24
         question_terms = [t for t in terms if t in self._question_bm25.vocab_dict]
         if question_terms:
             qb = self._question_bm25.get_scores(question_terms)[candidates]
