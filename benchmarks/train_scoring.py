@@ -103,18 +103,21 @@ def rank_quality(cases: list[Case], weights: np.ndarray) -> tuple[float, float]:
     return float(np.mean(top1)), float(np.mean(mrr))
 
 
-def search_weights(cases: list[Case], rng: np.random.Generator) -> np.ndarray:
-    best = np.array([0.5, 0.0, 0.0, 0.1, 0.0, 0.0, 1.0, 0.2, 0.1, 0.1, 0.0])
+def search_weights(cases: list[Case], rng: np.random.Generator, *, frozen: tuple[str, ...] = ()) -> np.ndarray:
+    best = np.array([0.5, 0.0, 0.0, 0.1, 0.0, 0.0, 1.0, 0.2, 0.1, 0.1, 0.0, 0.0])
+    for unused in frozen:
+        best[FEATURES.index(unused)] = 0.0
     best_key = rank_quality(cases, best)
     for step in (0.2, 0.1, 0.05, 0.02):
         for _ in range(150):
-            trial = np.clip(best + rng.normal(0, step, len(best)), 0, None)
-            for same_for_all in ("kb_coverage", "query_length"):  # no use for ranking
-                trial[FEATURES.index(same_for_all)] = 0.0
+            trial = best + rng.normal(0, step, len(best))
+            trial[: FEATURES.index("hubness")] = np.clip(trial[: FEATURES.index("hubness")], 0, None)
+            for unused in ("kb_coverage", "query_length", *frozen):  # the first two are equal for all entries
+                trial[FEATURES.index(unused)] = 0.0
             key = rank_quality(cases, trial)
             if key > best_key:
                 best, best_key = trial, key
-    return best / best.sum()
+    return best / np.abs(best).sum()
 
 
 def conf_data(cases: list[Case], model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
@@ -127,14 +130,20 @@ def conf_data(cases: list[Case], model: ScoringModel) -> tuple[np.ndarray, np.nd
     return np.vstack(xs).astype(np.float64), np.concatenate(ys).astype(np.float64)
 
 
+# Hubness did not help ranking on the small sets in cross-validation (it did on
+# MedQuAD), so small KBs keep it for the confidence model only.
+FROZEN_FOR_RANKING = {"small": ("hubness",), "large": ()}
+
+
 def fit(cases: list[Case], rng: np.random.Generator) -> ScoringModel:
-    weights = search_weights(cases, rng)
+    large = any(c.kb == "medquad" for c in cases)
+    weights = search_weights(cases, rng, frozen=FROZEN_FOR_RANKING["large" if large else "small"])
     n = len(CONFIDENCE_INPUTS)
     draft = ScoringModel(tuple(weights.tolist()), (0.0,) * n, 0.0, 0.5)
     x, y = conf_data(cases, draft)
     w, b = fit_logistic(x, y, l2=1.0)
     model = ScoringModel(tuple(weights.tolist()), tuple(w.tolist()), b, 0.5)
-    target = TARGET_PRECISION["large" if any(c.kb == "medquad" for c in cases) else "small"]
+    target = TARGET_PRECISION["large" if large else "small"]
     threshold = pick_threshold(judge(cases, model), precision=target, min_answered=10) or 0.5
     return ScoringModel(model.rank_weights, model.conf_weights, model.conf_bias, float(threshold))
 

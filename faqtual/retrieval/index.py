@@ -49,6 +49,7 @@ FEATURES = (
     "question_recall",
     "question_bm25",
     "query_length",
+    "hubness",
 )
 
 #: Above this many entries a KB is "large": fewer, shorter units per entry.
@@ -167,6 +168,7 @@ class Index:
         self._term_id: dict[str, int] = {t: i for t, i in vocab.items() if t}
         df: Counter[str] = Counter(t for entry in question_terms for t in set(entry[0]) if entry)
         self._question_idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._hubness = _hubness(np.asarray(vectors[self._unit_start[:-1]]) if n else np.zeros((0, 1)))
 
     # -- construction ----------------------------------------------------------
 
@@ -310,6 +312,7 @@ class Index:
         # Long, rambling questions score lower on every similarity even when the
         # answer is right; the confidence model needs to know the length.
         out[:, 10] = min(len(query.terms), 24) / 24
+        out[:, 11] = self._hubness[candidates]
         question_terms = [t for t in terms if t in self._question_bm25.vocab_dict]
         if question_terms:
             qb = self._question_bm25.get_scores(question_terms)[candidates]
@@ -352,6 +355,27 @@ class Index:
             if total:
                 best = max(best, found / total)
         return best
+
+
+def _hubness(questions: Array, *, k: int = 3) -> Array:
+    """Mean cosine of each entry's question to its ``k`` nearest other questions.
+
+    A "hub" question sits close to many others (a generic "How do you prevent
+    X in Bell's palsy?" near every Bell's palsy question) and so attracts
+    queries meant for its neighbours; the rank model can discount it
+    (cf. CSLS, Conneau et al. 2018).
+    """
+    n = len(questions)
+    out = np.zeros(n, dtype=np.float32)
+    if n < 2:
+        return out
+    k = min(k, n - 1)
+    for start in range(0, n, 1024):
+        block = questions[start : start + 1024] @ questions.T
+        rows = np.arange(len(block))
+        block[rows, start + rows] = -1.0
+        out[start : start + len(block)] = np.sort(np.partition(block, -k, axis=1)[:, -k:], axis=1).mean(axis=1)
+    return out
 
 
 def _hnsw_class() -> Any:
