@@ -27,7 +27,9 @@ the KB lacks is out of scope there); precision at faqtual's own threshold (peers
 have no calibrated threshold, so "n/a") and precision when answering every
 question; index build time (model load + encoding + index, from entries in
 memory; faqtual's includes parsing the file and writing SQLite); warm latency of
-one question at a time, p50/p99 over ``--rounds`` passes; peak RSS of the child
+one question at a time, p50/p99 over ``--rounds`` passes, every encoder on
+``--threads`` threads (default 1: PyTorch's pool thrashes on a loaded 2-core
+machine); peak RSS of the child
 process and the RSS growth during the build. Ratios are peer / faqtual.
 With --write the table replaces the "## Peers" section of docs/benchmarks.md.
 """
@@ -62,6 +64,7 @@ DEPTH = 10
 #: Characters of each answer the peers index on MedQuAD (see the module docstring).
 MEDQUAD_ANSWER_CHARS = 200
 SYSTEMS = ("faqtual", "rank_bm25", "bm25s", "sentence-transformers", "txtai", "haystack")
+TORCH_SYSTEMS = ("sentence-transformers", "txtai", "haystack")
 PACKAGES = {
     "faqtual": "faqtual",
     "rank_bm25": "rank-bm25",
@@ -133,9 +136,7 @@ def build_bm25s(texts: list[str]) -> Search:
 
     stemmer = Stemmer.Stemmer("english")
     retriever = bm25s.BM25()
-    retriever.index(
-        bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False
-    )
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
     k = min(DEPTH, len(texts))
 
     def search(q: str) -> tuple[list[int], float | None]:
@@ -191,9 +192,7 @@ def build_haystack(texts: list[str]) -> Search:
     docs = doc_embedder.run([Document(id=str(i), content=t) for i, t in enumerate(texts)])["documents"]
     store.write_documents(docs)
     pipe = Pipeline()
-    pipe.add_component(
-        "text_embedder", SentenceTransformersTextEmbedder(model=path, device=cpu, progress_bar=False)
-    )
+    pipe.add_component("text_embedder", SentenceTransformersTextEmbedder(model=path, device=cpu, progress_bar=False))
     pipe.add_component("embedding_retriever", InMemoryEmbeddingRetriever(store, top_k=DEPTH))
     pipe.add_component("bm25_retriever", InMemoryBM25Retriever(store, top_k=DEPTH))
     pipe.add_component("joiner", DocumentJoiner(join_mode="reciprocal_rank_fusion", top_k=DEPTH))
@@ -224,7 +223,7 @@ def build_faqtual(job: dict[str, object], tmp: Path) -> tuple[Search, list[dict[
     from faqtual.config import Settings
     from faqtual.factory import open_service
 
-    settings = Settings(cache_dir=str(tmp / "cache"))
+    settings = Settings(cache_dir=str(tmp / "cache"), threads=int(job["threads"]))
     service = open_service(settings, kb=str(tmp / "kb.sqlite"), create=True)
     service.ingest([Path(str(job["source"]))])
     service.loaded()  # the index is built on first use; count it with the build
@@ -256,6 +255,10 @@ def child(job_path: Path) -> None:
     os.dup2(2, 1)
     job = json.loads(job_path.read_text())
     questions: list[str] = job["questions"]
+    if job["system"] in TORCH_SYSTEMS:
+        import torch
+
+        torch.set_num_threads(job["threads"])
     rss_before = _rss_mb()
     t = time.perf_counter()
     if job["system"] == "faqtual":
@@ -408,7 +411,7 @@ def peer_text(entry: dict[str, object], *, answer_chars: int | None) -> str:
 
 
 def benchmark(
-    source: Path, question_files: list[Path], *, rounds: int, answer_chars: int | None
+    source: Path, question_files: list[Path], *, rounds: int, threads: int, answer_chars: int | None
 ) -> list[Outcome]:
     """Build every system one after another, then ask every question of each in turn.
 
@@ -424,13 +427,20 @@ def benchmark(
     with tempfile.TemporaryDirectory(prefix="faqtual-peers-") as tmp:
         folder = Path(tmp)
         print(f"building faqtual on {source.name} ...", file=sys.stderr)
-        children = [Child({"system": "faqtual", "source": str(source), "questions": texts}, folder)]
+        try:
+            children = [
+                Child({"system": "faqtual", "source": str(source), "questions": texts, "threads": threads}, folder)
+            ]
+        except ChildFailed as exc:  # nothing to compare against
+            raise SystemExit(f"faqtual itself failed on {source}: {exc}") from exc
         entries = json.loads((folder / "entries.json").read_text())
         docs = [peer_text(e, answer_chars=answer_chars) for e in entries]
         for system in SYSTEMS[1:]:
             print(f"building {system} on {source.name} ...", file=sys.stderr)
             try:
-                children.append(Child({"system": system, "texts": docs, "questions": texts}, folder))
+                children.append(
+                    Child({"system": system, "texts": docs, "questions": texts, "threads": threads}, folder)
+                )
             except ChildFailed as exc:  # reported in the table, not dropped
                 failed[system] = failure(system, exc)
         print(f"asking {len(texts)} questions x {rounds} rounds ...", file=sys.stderr)
@@ -503,15 +513,12 @@ def machine() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--medquad", type=Path, help="also run on the MedQuAD jsonl (slow: minutes per system)"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--medquad", type=Path, help="also run on the MedQuAD jsonl (slow: minutes per system)")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions for latency")
+    parser.add_argument("--write", action="store_true", help="replace the '## Peers' section of docs/benchmarks.md")
     parser.add_argument(
-        "--write", action="store_true", help="replace the '## Peers' section of docs/benchmarks.md"
+        "--threads", type=int, default=1, help="encoder threads for every system (faqtual and torch alike)"
     )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -519,14 +526,16 @@ def main() -> None:
         child(args.child)
         return
     sections = []
-    seed = benchmark(SEED_KB, SEED_QUESTIONS, rounds=args.rounds, answer_chars=None)
+    seed = benchmark(SEED_KB, SEED_QUESTIONS, rounds=args.rounds, threads=args.threads, answer_chars=None)
     sections.append(
         "### Seed KB (synkinesis)\n\n"
         f"KB: `faqtual ingest` of `{SEED_KB.name}`; questions: `tests/data/seed_dev.jsonl` + "
         "`tests/data/seed_dev_b.jsonl`. Peers index question + alternates + answer.\n\n" + table(seed)
     )
     if args.medquad:
-        med = benchmark(args.medquad, [MEDQUAD_QUESTIONS], rounds=1, answer_chars=MEDQUAD_ANSWER_CHARS)
+        med = benchmark(
+            args.medquad, [MEDQUAD_QUESTIONS], rounds=1, threads=args.threads, answer_chars=MEDQUAD_ANSWER_CHARS
+        )
         sections.append(
             "### MedQuAD\n\n"
             f"KB: `faqtual ingest` of `{args.medquad.name}` (full answers); questions: "
@@ -534,11 +543,11 @@ def main() -> None:
             f"{MEDQUAD_ANSWER_CHARS} characters of the answer (full answers take too long to encode with "
             "PyTorch on 2 cores); latency from one pass.\n\n" + table(med)
         )
-    command = "HF_HUB_OFFLINE=1 python benchmarks/peers.py --write" + (
-        " --medquad PATH" if args.medquad else ""
-    )
+    command = "HF_HUB_OFFLINE=1 python benchmarks/peers.py --write" + (" --medquad PATH" if args.medquad else "")
     if args.rounds != 3:
         command += f" --rounds {args.rounds}"
+    if args.threads != 1:
+        command += f" --threads {args.threads}"
     text = "\n\n".join(sections)
     print(text)
     if args.write:
@@ -553,6 +562,10 @@ def main() -> None:
             "time runs from entries in memory to ready-to-query, model load included (faqtual: parse + "
             "embed + SQLite + index). "
             f"Latency is one question at a time, warm, p50/p99 over {args.rounds} passes. "
+            f"Every encoder runs on {args.threads} thread(s) (faqtual's ONNX Runtime and PyTorch alike): with "
+            "2 threads on this shared, oversubscribed machine PyTorch's thread pool thrashes (one "
+            "all-MiniLM-L6-v2 query took 270 ms at p50 with 2 threads against 27 ms with 1), which would "
+            "measure the machine's load, not the library. "
             "Ratios are system / faqtual.\n\n"
             f"{text}\n"
         )

@@ -95,13 +95,17 @@ def synthetic(n: int) -> dict[str, float]:
     from faqtual.retrieval.index import _build_ann
 
     rng = np.random.default_rng(0)
-    centres = rng.normal(size=(2000, 384)).astype(np.float32)
-    vectors = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.normal(size=(n, 384)).astype(np.float32)
+    # Sentence embeddings have a low intrinsic dimension: draw points on a
+    # 48-d latent mixture, map them into 384-d, add a little isotropic noise.
+    latent = rng.normal(size=(4000, 48)).astype(np.float32)[rng.integers(0, 4000, n)]
+    latent += 0.5 * rng.normal(size=latent.shape).astype(np.float32)
+    projection = rng.normal(size=(48, 384)).astype(np.float32)
+    vectors = latent @ projection + 0.05 * rng.normal(size=(n, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     t = time.perf_counter()
     ann = _build_ann(vectors)
     build = time.perf_counter() - t
-    queries = vectors[rng.integers(0, n, 200)] + 0.3 * rng.normal(size=(200, 384)).astype(np.float32)
+    queries = vectors[rng.integers(0, n, 200)] + 0.02 * rng.normal(size=(200, 384)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     recalls, times = [], []
     for q in queries:

@@ -515,3 +515,40 @@ def lint(
     errors = sum(f.severity == "error" for f in findings)
     if errors:
         raise click.ClickException(f"{errors} error finding(s); fix them before publishing.")
+
+
+@cli.command(name="purge-logs")
+@click.option("--kb", help=KB_HELP)
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.FloatRange(min=0),
+    help="Delete logged questions and feedback older than this many days (default: log_retention_days).",
+)
+@click.option("--all", "purge_all", is_flag=True, help="Delete every logged question and all feedback.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"deleted": N} as JSON.')
+@click.pass_context
+def purge_logs(ctx: click.Context, kb: str | None, older_than: float | None, purge_all: bool, as_json: bool) -> None:
+    """Delete logged patient questions and feedback from the KB.
+
+    Questions are only logged with log_questions on, and are already scrubbed
+    of e-mail addresses, phone numbers and other identifiers; logged records
+    older than log_retention_days are deleted on each write. Run this on a
+    schedule (or with --all before sharing a KB file) to enforce the limit
+    when nothing is being written.
+
+    Example: faqtual purge-logs --kb faq.sqlite --older-than 7
+    """
+    if purge_all and older_than is not None:
+        raise click.UsageError("Give either --older-than DAYS or --all, not both.")
+    settings: config.Settings = ctx.obj
+    days = None if purge_all else (older_than if older_than is not None else float(settings.log_retention_days))
+    if days is not None and days <= 0 and older_than is None:
+        raise click.UsageError("log_retention_days is 0 (keep forever); give --older-than DAYS or --all.")
+    service = _service(ctx, kb)
+    deleted = service.purge_logs(older_than_days=days)
+    if as_json:
+        _emit({"deleted": deleted})
+    else:
+        which = "all" if days is None else f"older than {days:g} day(s)"
+        click.echo(f"Deleted {deleted} logged question(s) and feedback record(s), {which}.")

@@ -49,6 +49,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rate_limit", float, 5.0, "Questions a second one client may ask, sustained; 0 turns it off."),
     Setting("rate_burst", int, 20, "Questions one client may ask at once before the rate limit applies."),
     Setting("log_questions", bool, False, "Keep asked questions for the curator (off: keep only feedback)."),
+    Setting(
+        "log_retention_days",
+        int,
+        30,
+        "Days to keep logged questions and feedback; older ones are deleted on each write (0: keep).",
+    ),
     Setting("batch_max", int, 32, "Most questions encoded together in one micro-batch."),
     Setting("batch_wait_ms", float, 2.0, "How long a micro-batch waits for more questions (milliseconds)."),
     Setting(
@@ -87,6 +93,7 @@ class Settings:
     rate_limit: float = 5.0
     rate_burst: int = 20
     log_questions: bool = False
+    log_retention_days: int = 30
     batch_max: int = 32
     batch_wait_ms: float = 2.0
     store: str = ""

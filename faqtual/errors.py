@@ -6,7 +6,8 @@ Every error the package raises on purpose is a :class:`FaqtualError`::
     ├── ConfigError          a setting, flag or KB option has a bad value
     ├── IngestError          a source file cannot be read or parsed (names file:line)
     ├── StoreError           the KB file cannot be opened, read or written
-    │   └── SchemaVersionError   the KB was written by a newer/older schema
+    │   ├── SchemaVersionError   the KB was written by a newer/older schema
+    │   └── KbChangedError       another writer changed the KB since it was read (retry)
     ├── ModelError           the embedding model is missing, corrupt or unloadable
     ├── IndexNotReadyError   the KB has no entries / no index yet
     ├── BadQueryError        a question is empty, too long or not text
@@ -49,6 +50,10 @@ class StoreError(FaqtualError):
 
 class SchemaVersionError(StoreError):
     """The knowledge base was written with a schema this version cannot use."""
+
+
+class KbChangedError(StoreError):
+    """Another writer committed a new KB version since this writer read it; read again and retry."""
 
 
 class ModelError(FaqtualError):

@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from faqtual.config import Settings
-from faqtual.errors import BadQueryError, IndexNotReadyError, NotFoundError, StoreError
+from faqtual.errors import BadQueryError, IndexNotReadyError, KbChangedError, NotFoundError, StoreError
 from faqtual.ingest import parse_file, prepare
 from faqtual.models import Answer, AskResult, FaqEntry, IngestReport, KbOptions
+from faqtual.privacy import scrub
 from faqtual.retrieval.confidence import ScoringModel
 from faqtual.retrieval.embed import Embedder
 from faqtual.retrieval.index import FORMAT_VERSION, LARGE_KB, Index, Scores, Units, units_for
@@ -33,6 +34,12 @@ from faqtual.safety import SafetyHit, SafetyRules
 from faqtual.store.base import Store, StoredEntry
 from faqtual.store.logs import Feedback, LoggedQuery, LogStore, QuestionGroup
 from faqtual.text import content_hash, entry_id_for
+
+#: How often an ingest redoes its diff when concurrent ingests keep changing the KB.
+INGEST_ATTEMPTS = 5
+
+#: Seconds in a day (log retention is set in days).
+DAY = 86_400.0
 
 DEFAULT_NO_ANSWER = (
     "Sorry, I don't have an answer to that in this FAQ. Try rephrasing your question, "
@@ -91,6 +98,8 @@ class FaqService:
         self._store_label = Path(str(getattr(store, "path", "kb"))).stem
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
+        #: Question log lines (and feedback comments) dropped because scrubbing failed.
+        self.dropped_log_lines = 0
 
     # -- reading -------------------------------------------------------------
 
@@ -275,30 +284,46 @@ class FaqService:
         prepared = prepare(results)
         origins = {str(Path(p).resolve()) for p in paths}
         by_display = {str(p): str(Path(p).resolve()) for p in paths}
-        existing = {s.entry.id: s for s in self.store.stored_entries()}
         new: list[StoredEntry] = []
         for entry in prepared.entries:
             origin = by_display.get(entry.provenance[0].file, "") if entry.provenance else ""
             new.append(StoredEntry(entry=entry, origin=origin, content_hash=entry_hash(entry)))
         new_ids = {s.entry.id for s in new}
-        removed = [
-            i for i, s in existing.items() if i not in new_ids and (replace or s.origin in origins)
-        ]
-        changed = [s for s in new if s.entry.id not in existing or existing[s.entry.id].content_hash != s.content_hash]
-        # The unit policy follows the size of the whole KB after this ingest,
-        # so re-ingesting one entry of a large KB embeds what its index uses.
-        total = len(set(existing) - set(removed) | new_ids)
-        units = units_for([s.entry for s in changed], large=total > LARGE_KB)
-        missing = self._missing_vectors(units)
-        vectors = self._embed(missing, progress=progress)
-        version = self.store.write(
-            entries=changed,
-            remove_ids=removed,
-            vectors=vectors,
-            model_id=self.embedder.model_id,
-            flags=prepared.flags,
-            options=prepared.options if prepared.options != KbOptions() else None,
-        )
+        embedded: dict[str, np.ndarray] = {}
+        # The diff is read outside the write transaction (embedding takes a while), so
+        # the write names the version it was read from; if another ingest committed
+        # meanwhile, read the KB again and redo the diff (vectors already made are kept).
+        for attempt in range(1, INGEST_ATTEMPTS + 1):
+            read_version = self.store.version()  # before the entries: a write in between is caught
+            existing = {s.entry.id: s for s in self.store.stored_entries()}
+            removed = [i for i, s in existing.items() if i not in new_ids and (replace or s.origin in origins)]
+            changed = [
+                s for s in new if s.entry.id not in existing or existing[s.entry.id].content_hash != s.content_hash
+            ]
+            # The unit policy follows the size of the whole KB after this ingest,
+            # so re-ingesting one entry of a large KB embeds what its index uses.
+            total = len(set(existing) - set(removed) | new_ids)
+            units = units_for([s.entry for s in changed], large=total > LARGE_KB)
+            missing = self._missing_vectors(units)
+            embedded.update(self._embed({h: t for h, t in missing.items() if h not in embedded}, progress=progress))
+            vectors = {h: embedded[h] for h in missing}
+            try:
+                version = self.store.write(
+                    entries=changed,
+                    remove_ids=removed,
+                    vectors=vectors,
+                    model_id=self.embedder.model_id,
+                    flags=prepared.flags,
+                    options=prepared.options if prepared.options != KbOptions() else None,
+                    expected_version=read_version,
+                )
+                break
+            except KbChangedError as exc:
+                if attempt == INGEST_ATTEMPTS:
+                    raise StoreError(
+                        f"{exc} Another ingest kept changing the KB; run this ingest again when it ends."
+                    ) from exc
+                logger.info("the KB changed while this ingest ran; reading it again (%s)", exc)
         added = sum(1 for s in changed if s.entry.id not in existing)
         return IngestReport(
             kb_path=str(getattr(self.store, "path", "")),
@@ -389,34 +414,77 @@ class FaqService:
     def log_query(self, query_id: str, result: AskResult) -> bool:
         """Log an answered question for the curator, if the ``log_questions`` setting is on.
 
+        The question is scrubbed of personal identifiers (:func:`faqtual.privacy.scrub`)
+        before anything is written, and logged questions older than
+        ``log_retention_days`` are deleted on the same write. Fails closed: if
+        scrubbing raises, nothing is written, the drop is counted in
+        :attr:`dropped_log_lines` and a warning names the reason (never the text);
+        a store that cannot be written (a full disk) drops the line the same way.
+
         Returns:
             Whether the question was stored (privacy: off by default).
         """
         if not self.settings.log_questions:
             return False
+        try:
+            question = scrub(result.question)
+        except Exception as exc:  # fail closed: drop the line, keep answering
+            self.dropped_log_lines += 1
+            logger.warning("question log line dropped: the scrubber failed (%s)", type(exc).__name__)
+            return False
         best = result.answers[0] if result.answers else None
-        self._logs().log_query(
-            LoggedQuery(
-                query_id=query_id,
-                asked_at=time.time(),
-                question=result.question,
-                answered=result.answered,
-                entry_id=best.entry_id if best else None,
-                confidence=best.confidence if best else 0.0,
-                kb_version=self.store.version(),
-            )
+        now = time.time()
+        logs = self._logs()
+        record = LoggedQuery(
+            query_id=query_id,
+            asked_at=now,
+            question=question,
+            answered=result.answered,
+            entry_id=best.entry_id if best else None,
+            confidence=best.confidence if best else 0.0,
+            kb_version=self.store.version(),
         )
+        try:
+            logs.log_query(record)
+            if self.settings.log_retention_days > 0:
+                logs.purge_logs(before=now - self.settings.log_retention_days * DAY)
+        except StoreError as exc:  # a full disk must not cost the patient the answer
+            self.dropped_log_lines += 1
+            logger.warning("question log line dropped: %s", exc)
+            return False
         return True
+
+    def purge_logs(self, *, older_than_days: float | None) -> int:
+        """Delete logged questions and feedback older than ``older_than_days`` (``None``: all).
+
+        Returns:
+            How many records were deleted.
+
+        Raises:
+            StoreError: the KB keeps no logs, or cannot be written.
+        """
+        before = None if older_than_days is None else time.time() - older_than_days * DAY
+        return self._logs().purge_logs(before=before)
 
     def record_feedback(
         self, *, query_id: str, entry_id: str, helpful: bool, comment: str | None = None
     ) -> None:
         """Store a patient's "Was this helpful?" on the answer ``entry_id``.
 
+        A comment is scrubbed like a logged question; if scrubbing fails, the
+        comment is dropped and the rest kept.
+
         Raises:
             NotFoundError: no such entry.
         """
         self.entry(entry_id)
+        if comment is not None:
+            try:
+                comment = scrub(comment)
+            except Exception as exc:  # fail closed, as in log_query
+                self.dropped_log_lines += 1
+                logger.warning("feedback comment dropped: the scrubber failed (%s)", type(exc).__name__)
+                comment = None
         self._logs().record_feedback(
             Feedback(
                 query_id=query_id, entry_id=entry_id, helpful=helpful, comment=comment, given_at=time.time()

@@ -402,7 +402,7 @@ def _build_ann(vectors: Array) -> Any:
         metric="cos",
         dtype="f16",
         connectivity=16,
-        expansion_add=128,
+        expansion_add=64,
         expansion_search=96,
     )
     ann.add(

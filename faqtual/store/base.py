@@ -60,11 +60,18 @@ class Store(Protocol):
         model_id: str,
         flags: Sequence[Flag],
         options: KbOptions | None,
+        expected_version: int | None = None,
     ) -> int:
         """Upsert ``entries``, delete ``remove_ids`` and cache ``vectors``, atomically.
 
+        With ``expected_version``, write only if the KB is still at that version
+        (the one the caller read its diff from); ``None`` writes regardless.
+
         Returns:
             The new KB version.
+
+        Raises:
+            KbChangedError: the KB is no longer at ``expected_version`` (nothing is written).
         """
         ...
 

@@ -69,6 +69,14 @@ class LogStore(Protocol):
         """Delete those logged questions."""
         ...
 
+    def purge_logs(self, *, before: float | None) -> int:
+        """Delete logged questions and feedback older than ``before`` (epoch seconds; ``None``: all).
+
+        Returns:
+            How many records were deleted.
+        """
+        ...
+
     def record_feedback(self, feedback: Feedback) -> None:
         """Store one feedback record."""
         ...

@@ -31,7 +31,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from faqtual.errors import StoreError
+from faqtual.errors import KbChangedError, StoreError
 from faqtual.models import FaqEntry, Flag, KbOptions, Provenance
 from faqtual.store.base import Snapshot, StoredEntry, Vector
 from faqtual.store.logs import Feedback, LoggedQuery
@@ -182,15 +182,17 @@ class PostgresStore:
         if watcher is None:
             return self._read_version()
         seen = watcher.seen()
-        if seen is not None and watcher.listening():
+        if seen is not None:
+            # Listening: current within milliseconds. Not listening: the database is away and the
+            # watcher is reconnecting; asking the pool would block every question for `timeout`
+            # seconds, so answer from the last version seen (issue 5; version_age() shows its age).
             return seen.version
         try:
             return self._read_version()
         except StoreError:
+            seen = watcher.seen()  # the watcher may have read it meanwhile
             if seen is None:
                 raise
-            # Deliberate (issue 5): a replica that loses the database keeps serving its last
-            # index; the watcher logs the outage and version_age() exposes it to /readyz.
             return seen.version
 
     def version_age(self) -> float | None:
@@ -266,6 +268,7 @@ class PostgresStore:
         model_id: str,
         flags: Sequence[Flag],
         options: KbOptions | None,
+        expected_version: int | None = None,
     ) -> int:
         """Upsert entries, delete ``remove_ids``, cache vectors: one transaction.
 
@@ -273,12 +276,17 @@ class PostgresStore:
             The new KB version.
 
         Raises:
+            KbChangedError: the KB is no longer at ``expected_version`` (nothing is written).
             StoreError: the database cannot be written (nothing is written).
         """
         with self._transaction() as conn:
             # Lock the KB's row first: concurrent writers of one KB queue here, so
             # positions and versions are handed out one writer at a time.
-            conn.execute("SELECT version FROM faqtual_kbs WHERE kb = %s FOR UPDATE", (self.kb,))
+            locked = conn.execute("SELECT version FROM faqtual_kbs WHERE kb = %s FOR UPDATE", (self.kb,)).fetchone()
+            if expected_version is not None and locked is not None and int(locked[0]) != expected_version:
+                raise KbChangedError(
+                    f"KB '{self.kb}' changed (version {expected_version} -> {locked[0]}) during this write."
+                )
             with conn.cursor() as cur:
                 cur.executemany(
                     "DELETE FROM faqtual_entries WHERE kb = %s AND id = %s",
@@ -421,6 +429,22 @@ class PostgresStore:
                 "DELETE FROM faqtual_query_log WHERE kb = %s AND query_id = ANY(%s)",
                 (self.kb, list(query_ids)),
             )
+
+    def purge_logs(self, *, before: float | None) -> int:
+        """Delete logged questions and feedback older than ``before`` (epoch seconds; ``None``: all).
+
+        Returns:
+            How many records were deleted.
+        """
+        cutoff = float("inf") if before is None else before
+        with self._transaction() as conn:
+            asked = conn.execute(
+                "DELETE FROM faqtual_query_log WHERE kb = %s AND asked_at < %s", (self.kb, cutoff)
+            ).rowcount
+            given = conn.execute(
+                "DELETE FROM faqtual_feedback WHERE kb = %s AND given_at < %s", (self.kb, cutoff)
+            ).rowcount
+        return int(asked) + int(given)
 
     def record_feedback(self, feedback: Feedback) -> None:
         """Store one "Was this helpful?" answer. Does not bump the KB version."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faqtual.errors import SchemaVersionError, StoreError
+from faqtual.errors import KbChangedError, SchemaVersionError, StoreError
 from faqtual.models import FaqEntry, Flag, KbOptions, Provenance
 from faqtual.store.base import Snapshot, StoredEntry, Vector
 from faqtual.store.logs import Feedback, LoggedQuery
@@ -148,7 +148,10 @@ class SqliteStore:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException as exc:
-                self._conn.execute("ROLLBACK")
+                # SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR), and a
+                # second ROLLBACK would raise over the real error: https://sqlite.org/lang_transaction.html
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.OperationalError):
                     raise self._write_error(exc) from exc
                 raise
@@ -242,13 +245,26 @@ class SqliteStore:
         model_id: str,
         flags: Sequence[Flag],
         options: KbOptions | None,
+        expected_version: int | None = None,
     ) -> int:
         """Upsert entries, delete ``remove_ids``, cache vectors: one transaction.
 
+        ``BEGIN IMMEDIATE`` queues concurrent writers; with ``expected_version``
+        a writer whose diff was read from an older version is refused.
+
         Returns:
             The new KB version.
+
+        Raises:
+            KbChangedError: the KB is no longer at ``expected_version``.
         """
         with self._transaction() as conn:
+            if expected_version is not None:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'kb_version'").fetchone()
+                if int(row[0]) != expected_version:
+                    raise KbChangedError(
+                        f"KB file {self.path} changed (version {expected_version} -> {row[0]}) during this write."
+                    )
             conn.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in remove_ids])
             start = int(conn.execute("SELECT coalesce(max(position), -1) + 1 FROM entries").fetchone()[0])
             conn.executemany(
@@ -355,6 +371,18 @@ class SqliteStore:
         """Delete those logged questions (after a curator has handled them)."""
         with self._transaction() as conn:
             conn.executemany("DELETE FROM query_log WHERE query_id = ?", [(q,) for q in query_ids])
+
+    def purge_logs(self, *, before: float | None) -> int:
+        """Delete logged questions and feedback older than ``before`` (epoch seconds; ``None``: all).
+
+        Returns:
+            How many records were deleted.
+        """
+        cutoff = float("inf") if before is None else before
+        with self._transaction() as conn:
+            asked = conn.execute("DELETE FROM query_log WHERE asked_at < ?", (cutoff,)).rowcount
+            given = conn.execute("DELETE FROM feedback WHERE given_at < ?", (cutoff,)).rowcount
+        return int(asked) + int(given)
 
     def record_feedback(self, feedback: Feedback) -> None:
         """Store one "Was this helpful?" answer. Does not bump the KB version."""

@@ -60,7 +60,7 @@ def public_router(state: WebState) -> APIRouter:
         )
         return {"ok": True}
 
-    @router.get("/v1/entries", response_model=list[EntryOut], tags=["entries"])
+    @router.get("/v1/entries", response_model=list[EntryOut], responses=ERRORS, tags=["entries"])
     async def entries(search: str | None = None, kb: str | None = None) -> list[EntryOut]:
         """Every entry of a KB (default: the first served), in order; ``search`` keeps those containing it."""
         service = await asyncio.to_thread(state.service_named, kb)
@@ -102,6 +102,7 @@ def public_router(state: WebState) -> APIRouter:
             kb_version=await asyncio.to_thread(state.service.store.version),
             batches=state.batcher.batches,
             batched_questions=state.batcher.questions,
+            dropped_log_lines=sum(s.dropped_log_lines for s in state.services),
         )
 
     return router

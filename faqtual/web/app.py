@@ -41,6 +41,7 @@ from faqtual.web.api import public_router
 from faqtual.web.batching import MicroBatcher
 from faqtual.web.curator import CURATOR_PREFIX, curator_router
 from faqtual.web.guards import ApiKeys, BodyLimit, RateLimiter
+from faqtual.web.headers import SecurityHeaders, docs_policy
 from faqtual.web.metrics import Metrics, MetricsMiddleware
 from faqtual.web.pages import pages_router
 from faqtual.web.state import WebState
@@ -120,13 +121,15 @@ def _install_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> Response:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="faqtual API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
+        page.headers["Content-Security-Policy"] = docs_policy(bytes(page.body))
+        return page
 
 
 def create_app(service: FaqService, settings: Settings, *, fallbacks: Sequence[FaqService] = ()) -> FastAPI:
@@ -203,4 +206,5 @@ def create_app(service: FaqService, settings: Settings, *, fallbacks: Sequence[F
         upload_prefix=f"{CURATOR_PREFIX}/ingest",
     )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(SecurityHeaders)  # outermost: 413s, 429s and 500s get the headers too
     return app

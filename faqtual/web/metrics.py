@@ -35,7 +35,7 @@ class Metrics:
         """Count one question as answered or abstained on."""
         self.outcomes["answered" if answered else "abstained"] += 1
 
-    def render(self, *, kb_version: int, batches: int, batched_questions: int) -> str:
+    def render(self, *, kb_version: int, batches: int, batched_questions: int, dropped_log_lines: int = 0) -> str:
         """The metrics in Prometheus text format."""
         out = [
             "# HELP faqtual_requests_total HTTP requests by route, method and status.",
@@ -68,6 +68,9 @@ class Metrics:
             "# HELP faqtual_batched_questions_total Questions answered through the micro-batcher.",
             "# TYPE faqtual_batched_questions_total counter",
             f"faqtual_batched_questions_total {batched_questions}",
+            "# HELP faqtual_log_lines_dropped_total Question log lines not written (scrubber or store failed).",
+            "# TYPE faqtual_log_lines_dropped_total counter",
+            f"faqtual_log_lines_dropped_total {dropped_log_lines}",
             "# HELP faqtual_kb_version The version of the KB being served.",
             "# TYPE faqtual_kb_version gauge",
             f"faqtual_kb_version {kb_version}",
