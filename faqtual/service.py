@@ -10,12 +10,10 @@ finishes on it.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,13 +21,13 @@ import numpy as np
 
 from faqtual.config import Settings
 from faqtual.errors import BadQueryError, IndexNotReadyError, KbChangedError, NotFoundError, StoreError
+from faqtual.indexing import IndexBuilder, Progress
 from faqtual.ingest import parse_file, prepare
 from faqtual.models import Answer, AskResult, FaqEntry, IngestReport, KbOptions
 from faqtual.privacy import scrub
 from faqtual.retrieval.confidence import ScoringModel
 from faqtual.retrieval.embed import Embedder
-from faqtual.retrieval.index import FORMAT_VERSION, LARGE_KB, Index, Scores, Units, units_for
-from faqtual.retrieval.lexicon import common_words
+from faqtual.retrieval.index import LARGE_KB, Index, Scores, units_for
 from faqtual.safety import SafetyHit, SafetyRules
 from faqtual.store.base import Store, StoredEntry
 from faqtual.store.logs import Feedback, LoggedQuery, LogStore, QuestionGroup
@@ -54,7 +52,6 @@ CURATOR_ORIGIN = "curator"
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -97,6 +94,7 @@ class FaqService:
         # An unnamed KB is known by its file name (e.g. "medquad" for medquad.sqlite).
         self._store_label = Path(str(getattr(store, "path", "kb"))).stem
         self._loaded: Loaded | None = None
+        self._indexing = IndexBuilder(store, embedder=embedder, settings=settings)
         self._lock = threading.Lock()
         #: Question log lines (and feedback comments) dropped because scrubbing failed.
         self.dropped_log_lines = 0
@@ -125,7 +123,7 @@ class FaqService:
                     raise IndexNotReadyError(
                         "The KB has no entries yet. Add some with 'faqtual ingest FILE --kb PATH'."
                     )
-                index = self._index_for(snapshot.entries)
+                index = self._indexing.index_for(snapshot.entries)
                 current = Loaded(snapshot.version, snapshot.options, index)
                 self._loaded = current
             return current
@@ -248,7 +246,7 @@ class FaqService:
                 url=entries[i].url,
                 kb=self._name or options.name or self._store_label,
             )
-            for i, c in zip(order.tolist(), confidences.tolist())
+            for i, c in zip(order.tolist(), confidences.tolist(), strict=True)
         )
         threshold = self.threshold()
         answered = bool(answers) and answers[0].confidence >= threshold
@@ -304,8 +302,10 @@ class FaqService:
             # so re-ingesting one entry of a large KB embeds what its index uses.
             total = len(set(existing) - set(removed) | new_ids)
             units = units_for([s.entry for s in changed], large=total > LARGE_KB)
-            missing = self._missing_vectors(units)
-            embedded.update(self._embed({h: t for h, t in missing.items() if h not in embedded}, progress=progress))
+            missing = self._indexing.missing_vectors(units)
+            embedded.update(
+                self._indexing.embed({h: t for h, t in missing.items() if h not in embedded}, progress=progress)
+            )
             vectors = {h: embedded[h] for h in missing}
             try:
                 version = self.store.write(
@@ -343,65 +343,6 @@ class FaqService:
         """Store ``threshold`` as the KB's own abstention threshold; returns the new version."""
         options = self.store.snapshot().options
         return self.store.set_options(KbOptions(**{**options.__dict__, "threshold": threshold}))
-
-    # -- vectors -------------------------------------------------------------
-
-    def _missing_vectors(self, units: Units) -> dict[str, str]:
-        hashes = {content_hash(t): t for t in units.texts}
-        cached = self.store.vectors(hashes, model_id=self.embedder.model_id)
-        return {h: t for h, t in hashes.items() if h not in cached}
-
-    def _embed(self, texts: dict[str, str], *, progress: Progress | None) -> dict[str, np.ndarray]:
-        hashes = list(texts)
-        out: dict[str, np.ndarray] = {}
-        step = 256
-        for start in range(0, len(hashes), step):
-            chunk = hashes[start : start + step]
-            for h, v in zip(chunk, self.embedder.embed([texts[h] for h in chunk])):
-                out[h] = v
-            if progress is not None:
-                progress(min(start + step, len(hashes)), len(hashes))
-        return out
-
-    def _index_for(self, entries: Sequence[FaqEntry]) -> Index:
-        """Build the index of ``entries``, or map a cached build of the same content.
-
-        Large KBs are cached under ``<cache_dir>/indexes/<content hash>``: the key
-        covers every entry's text, the model and the index format, so a cache
-        can never serve another KB version, and replicas can share one folder.
-        """
-        if len(entries) <= LARGE_KB:
-            units = units_for(entries)
-            return Index.build(entries, units, self._vectors_for(units), common_words=common_words())
-        key = content_hash(
-            self.embedder.model_id,
-            str(FORMAT_VERSION),
-            *(part for e in entries for part in (e.id, *e.questions, "\x01", e.answer)),
-        )[:24]
-        folder = self.settings.cache_path() / "indexes" / key
-        try:
-            return Index.load(folder, entries, common_words=common_words())
-        except (OSError, ValueError, KeyError):
-            logger.info("building the index of %d entries (no usable cache in %s)", len(entries), folder)
-        units = units_for(entries)
-        index = Index.build(entries, units, self._vectors_for(units), common_words=common_words())
-        tmp = folder.with_name(f".{key}.{os.getpid()}.tmp")
-        try:
-            index.save(tmp)
-            os.replace(tmp, folder)
-        except OSError as exc:  # a read-only cache only costs speed next time
-            logger.warning("could not cache the index in %s: %s", folder, exc)
-            shutil.rmtree(tmp, ignore_errors=True)
-        return index
-
-    def _vectors_for(self, units: Units) -> np.ndarray:
-        hashes = [content_hash(t) for t in units.texts]
-        cached = self.store.vectors(hashes, model_id=self.embedder.model_id)
-        todo = {h: t for h, t in zip(hashes, units.texts) if h not in cached}
-        cached.update(self._embed(todo, progress=None))
-        if not hashes:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return np.stack([cached[h] for h in hashes]).astype(np.float32)
 
     # -- curation and logs (web) --
 
@@ -572,7 +513,7 @@ class FaqService:
     def _write_entries(self, entries: list[StoredEntry], remove_ids: list[str]) -> int:
         current = self._loaded  # the unit policy follows the KB's size
         units = units_for([s.entry for s in entries], large=current is not None and len(current.index) > LARGE_KB)
-        vectors = self._embed(self._missing_vectors(units), progress=None)
+        vectors = self._indexing.embed(self._indexing.missing_vectors(units), progress=None)
         version = self.store.write(
             entries=entries,
             remove_ids=remove_ids,

@@ -100,6 +100,7 @@ def test_large_kbs_use_the_hnsw_index_and_find_the_same_entry(monkeypatch: pytes
 
 def test_a_large_kb_index_is_cached_and_reloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("faqtual.service.LARGE_KB", 5)
+    monkeypatch.setattr("faqtual.indexing.LARGE_KB", 5)
     rows = [
         {"id": f"q{n}", "question": f"What is disease {n}?", "answer": f"Disease {n} is rare."}
         for n in range(12)

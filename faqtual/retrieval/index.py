@@ -168,7 +168,8 @@ class Index:
         self._term_id: dict[str, int] = {t: i for t, i in vocab.items() if t}
         df: Counter[str] = Counter(t for entry in question_terms for t in set(entry[0]) if entry)
         self._question_idf = {t: math.log(1 + n / c) for t, c in df.items()}
-        self._hubness = _hubness(np.asarray(vectors[self._unit_start[:-1]]) if n else np.zeros((0, 1)))
+        questions = np.asarray(vectors[self._unit_start[:-1]], dtype=np.float32) if n else np.zeros((0, 1), np.float32)
+        self._hubness = _hubness(questions)
 
     # -- construction ----------------------------------------------------------
 

@@ -47,8 +47,8 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to)\b"
     ),
     "duration": re.compile(
-        r"\b(how long|duration|lasts?|lasting|permanent(ly)?|go away|forever|for good|how many (days|weeks|months|years)"
-        r"|wear off|until when|still be there)\b"
+        r"\b(how long|duration|lasts?|lasting|permanent(ly)?|go away|forever|for good"
+        r"|how many (days|weeks|months|years)|wear off|until when|still be there)\b"
     ),
     "location": re.compile(
         r"\b(where|which (muscles?|parts?|areas?|sites?|spots?|side)|what (muscles?|parts?|areas?|sites?))\b"
