@@ -12,9 +12,10 @@ def write_section(heading: str, section: str, *, path: Path = BENCHMARKS_MD) -> 
     """Replace the section starting at ``heading`` (up to the next '## ') or append it."""
     text = path.read_text() if path.exists() else HEADER
     start = text.find(heading)
+    section = section.rstrip() + "\n"
     if start == -1:
         text = text.rstrip() + "\n\n" + section
     else:
         end = text.find("\n## ", start + len(heading))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+        text = text[:start] + section + ("\n" + text[end + 1 :] if end != -1 else "")
     path.write_text(text)
