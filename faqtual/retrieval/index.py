@@ -168,6 +168,14 @@ class Index:
         self._term_id: dict[str, int] = {t: i for t, i in vocab.items() if t}
         df: Counter[str] = Counter(t for entry in question_terms for t in set(entry[0]) if entry)
         self._question_idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._question_weights = [
+            [
+                (own, weights, sum(weights))
+                for own in entry
+                if own and sum(weights := tuple(self._question_idf.get(t, 1.0) for t in own))
+            ]
+            for entry in question_terms
+        ]
         questions = np.asarray(vectors[self._unit_start[:-1]], dtype=np.float32) if n else np.zeros((0, 1), np.float32)
         self._hubness = _hubness(questions)
 
@@ -234,7 +242,8 @@ class Index:
         meta = json.loads((folder / "format.json").read_text())
         if meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"index format {meta.get('format_version')} != {FORMAT_VERSION}")
-        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        # A plain ndarray over the mapped file: memmap's own indexing is slower.
+        vectors = np.asarray(np.load(folder / "vectors.npy", mmap_mode="r"))
         unit_entry = np.load(folder / "unit_entry.npy")
         if len(entries) and (len(unit_entry) == 0 or unit_entry[-1] != len(entries) - 1):
             raise ValueError("index does not match the KB's entries")
@@ -281,11 +290,11 @@ class Index:
         terms = [t for t in query.terms if t in self._term_id]
         bm = self._bm25.get_scores(terms).astype(np.float32) if terms else np.zeros(n, dtype=np.float32)
         candidates = self._candidates(query_vector, bm)
-        units = (
-            np.concatenate([np.arange(self._unit_start[e], self._unit_start[e + 1]) for e in candidates])
-            if len(candidates)
-            else np.zeros(0, dtype=np.int64)
-        )
+        # Units are contiguous per entry: gather every candidate's range at once.
+        starts = self._unit_start[candidates]
+        lengths = self._unit_start[candidates + 1] - starts
+        offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        units = np.arange(int(lengths.sum()), dtype=np.int64) - offsets + np.repeat(starts, lengths)
         sims = np.asarray(self._vectors[units]) @ query_vector
         local = np.searchsorted(candidates, self._unit_entry[units])
         kinds = self._unit_kind[units]
@@ -309,7 +318,8 @@ class Index:
             out[:, 5] = 1.0
         if query.intents:
             out[:, 7] = [len(query.intents & self._intents[e]) / len(query.intents) for e in candidates]
-        out[:, 8] = [self._question_recall(e, set(query.terms)) for e in candidates]
+        query_terms = set(query.terms)
+        out[:, 8] = [self._question_recall(e, query_terms) for e in candidates]
         # Long, rambling questions score lower on every similarity even when the
         # answer is right; the confidence model needs to know the length.
         out[:, 10] = min(len(query.terms), 24) / 24
@@ -325,11 +335,11 @@ class Index:
         if n <= LARGE_KB and len(self._vectors) <= EXACT_LIMIT:
             return np.arange(n, dtype=np.int64)
         if self._ann is not None:
-            found = self._ann.search(query_vector, SHORTLIST * 2)
+            found = self._ann.search(query_vector, SHORTLIST + SHORTLIST // 3)
             dense_units = np.asarray(found.keys, dtype=np.int64)
         else:
             sims = np.asarray(self._vectors) @ query_vector
-            dense_units = np.argpartition(-sims, min(SHORTLIST * 2, len(sims) - 1))[: SHORTLIST * 2]
+            dense_units = np.argpartition(-sims, min(SHORTLIST * 2, len(sims) - 1))[: SHORTLIST + SHORTLIST // 3]
         dense = np.unique(self._unit_entry[dense_units])
         lexical = np.argpartition(-bm, min(SHORTLIST, n - 1))[:SHORTLIST]
         lexical = lexical[bm[lexical] > 0]
@@ -337,24 +347,26 @@ class Index:
 
     def _coverage(self, candidates: IntArray, terms: Sequence[str]) -> Array:
         """Share of the query's terms each candidate's text contains (from BM25 postings)."""
-        hits = np.zeros(len(candidates), dtype=np.float32)
+        hits = np.zeros(len(candidates) + 1, dtype=np.float32)
+        # Position of each entry among the candidates (the last slot collects the rest),
+        # so a term's posting list is looked up in one gather instead of a set test.
+        slot = np.full(len(self.entries), len(candidates), dtype=np.int64)
+        slot[candidates] = np.arange(len(candidates))
         postings = self._bm25.scores
         for term in terms:
             tid = self._term_id.get(term)
             if tid is None:
                 continue
             docs = postings["indices"][postings["indptr"][tid] : postings["indptr"][tid + 1]]
-            hits += np.isin(candidates, docs)
-        return (hits / len(terms)).astype(np.float32)
+            hits += np.bincount(slot[docs], minlength=len(candidates) + 1)
+        return (hits[:-1] / len(terms)).astype(np.float32)
 
     def _question_recall(self, entry: int, terms: set[str]) -> float:
         """IDF-weighted share of an entry question's terms that the query contains (best question)."""
         best = 0.0
-        for own in self._question_terms[entry]:
-            total = sum(self._question_idf.get(t, 1.0) for t in own)
-            found = sum(self._question_idf.get(t, 1.0) for t in own if t in terms)
-            if total:
-                best = max(best, found / total)
+        for own, weights, total in self._question_weights[entry]:
+            found = sum(w for t, w in zip(own, weights, strict=True) if t in terms)
+            best = max(best, found / total)
         return best
 
 
