@@ -109,13 +109,20 @@ def serve(kb: Path, tmp: Path, *, extra_kbs: Sequence[Path] = (), **settings: st
         wait_ready(url, process)
         yield LiveServer(url=url, kb=kb, process=process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
         log.close()
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server process (kill it if it will not stop within 10 s). Idempotent."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def copy_kb(source: Path, folder: Path) -> Path:

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from contract.conftest import _pg_dsn_from_env, pg_dsn, pg_schema_dsn  # noqa: F401  (fixtures)
-from live_server import CURATOR_KEY, DEFAULT_FAQ, _digest, free_port, server_env, wait_ready
+from live_server import CURATOR_KEY, DEFAULT_FAQ, _digest, free_port, server_env, stop_process, wait_ready
 
 pytestmark = [pytest.mark.postgres, pytest.mark.model, pytest.mark.slow]
 
@@ -90,13 +90,7 @@ def replica(dsn: str, tmp: Path, **settings: str) -> Iterator[Replica]:
         wait_ready(url, process, timeout=120.0)
         yield Replica(url, process)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_process(process)
         log.close()
 
 
