@@ -139,12 +139,14 @@ class FaqService:
 
     def threshold(self) -> float:
         """The abstention threshold in force: flag/env, else the KB's, else the packaged default."""
+        return self._threshold_for(self.loaded())
+
+    def _threshold_for(self, loaded: Loaded) -> float:
         if self.settings.threshold >= 0:
             return self.settings.threshold
-        options = self.loaded().options
-        if options.threshold is not None:
-            return options.threshold
-        return self.scoring.for_size(len(self.loaded().index)).default_threshold
+        if loaded.options.threshold is not None:
+            return loaded.options.threshold
+        return self.scoring.for_size(len(loaded.index)).default_threshold
 
     def entries(self) -> tuple[FaqEntry, ...]:
         """Every entry of the KB, in KB order."""
@@ -248,7 +250,7 @@ class FaqService:
             )
             for i, c in zip(order.tolist(), confidences.tolist(), strict=True)
         )
-        threshold = self.threshold()
+        threshold = self._threshold_for(loaded)  # the index that answered, not a fresh read
         answered = bool(answers) and answers[0].confidence >= threshold
         best = answers[0].confidence if answers else 0.0
         near = tuple(a.entry_id for a in answers[1:] if a.confidence >= max(best - NEAR_TIE, threshold))

@@ -10,6 +10,7 @@ CI must never go green with the PostgreSQL half of the suite skipped.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -110,3 +111,13 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenS
 def store(open_store: OpenStore) -> Store:
     """A new, empty KB named "default" on each backend."""
     return open_store("default")
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float) -> float:
+    """Poll ``condition`` until it holds; returns the seconds it took (fails after ``timeout``)."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(0.01)
+    return time.monotonic() - start

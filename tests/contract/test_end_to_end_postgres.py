@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from faqtual.factory import open_service
 from faqtual.models import FaqEntry
 from faqtual.retrieval.embed import OnnxMiniLM, Vectors
 from faqtual.service import FaqService
+from tests.contract.conftest import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.model, pytest.mark.slow]
 
@@ -74,14 +74,6 @@ class CountingEmbedder:
         return self.inner.embed(texts)
 
 
-def _wait_for(condition: Callable[[], bool], *, timeout: float) -> float:
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            pytest.fail(f"condition not met within {timeout} s")
-        time.sleep(0.01)
-    return time.monotonic() - start
-
 
 def test_a_curator_change_on_one_replica_reaches_the_other(pg_schema_dsn: str, minilm: OnnxMiniLM) -> None:
     curator_side = open_service(Settings(), kb=pg_schema_dsn, create=True, embedder=minilm)
@@ -103,10 +95,10 @@ def test_a_curator_change_on_one_replica_reaches_the_other(pg_schema_dsn: str, m
                 tags=(),
             )
         )
-        assert _wait_for(lambda: replica.loaded().version == version, timeout=2.0) < 2.0
+        assert wait_for(lambda: replica.loaded().version == version, timeout=2.0) < 2.0
         assert replica.ask("where can I park my car").answers[0].entry_id == "parking"
         curator_side.delete_entry("parking")
-        _wait_for(lambda: "parking" not in {e.id for e in replica.loaded().index.entries}, timeout=2.0)
+        wait_for(lambda: "parking" not in {e.id for e in replica.loaded().index.entries}, timeout=2.0)
     finally:
         curator_side.store.close()
         replica.store.close()

@@ -7,8 +7,6 @@ import json
 import socket
 import sys
 import threading
-import time
-from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -23,6 +21,7 @@ from faqtual.store.base import StoredEntry
 from faqtual.store.pg_schema import SCHEMA_VERSION, mask_dsn, migrate, scrub
 from faqtual.store.pg_watch import APPLICATION_NAME
 from faqtual.store.postgres import NOTIFY_CHANNEL, PostgresStore
+from tests.contract.conftest import wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -199,15 +198,6 @@ def test_a_missing_extra_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch)
         open_postgres("postgresql://h/db", kb_name="default")
 
 
-def _wait_for(condition: Callable[[], bool], *, timeout: float) -> float:
-    """Poll ``condition`` until it holds; returns the seconds it took (fails after ``timeout``)."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            pytest.fail(f"condition not met within {timeout} s")
-        time.sleep(0.01)
-    return time.monotonic() - start
-
 
 def _listening(store: PostgresStore) -> bool:
     return store._watcher is not None and store._watcher.listening()
@@ -218,10 +208,10 @@ def test_a_listening_replica_sees_a_change_made_elsewhere_within_two_seconds(pg_
     # A long poll interval, so only NOTIFY can explain a prompt reload.
     replica = PostgresStore.open(pg_schema_dsn, listen=True, poll_interval=60.0)
     try:
-        _wait_for(lambda: _listening(replica), timeout=5)
+        wait_for(lambda: _listening(replica), timeout=5)
         assert replica.version() == 0
         writer.write(entries=[_entry("a")], remove_ids=(), vectors={}, model_id="m", flags=(), options=None)
-        assert _wait_for(lambda: replica.version() == 1, timeout=2.0) < 2.0
+        assert wait_for(lambda: replica.version() == 1, timeout=2.0) < 2.0
         assert [e.id for e in replica.snapshot().entries] == ["a"]
         age = replica.version_age()
         assert age is not None and age < 2.0
@@ -239,17 +229,17 @@ def test_the_watcher_reconnects_when_its_connection_is_killed(pg_schema_dsn: str
     writer = PostgresStore.open(pg_schema_dsn, create=True)
     replica = PostgresStore.open(pg_schema_dsn, listen=True, poll_interval=60.0)
     try:
-        _wait_for(lambda: _listening(replica), timeout=5)
+        wait_for(lambda: _listening(replica), timeout=5)
         with psycopg.connect(pg_schema_dsn, autocommit=True) as admin:
             killed = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
                 (APPLICATION_NAME,),
             ).fetchone()
         assert killed is not None and killed[0] >= 1
-        _wait_for(lambda: not _listening(replica), timeout=5)
-        _wait_for(lambda: _listening(replica), timeout=5)
+        wait_for(lambda: not _listening(replica), timeout=5)
+        wait_for(lambda: _listening(replica), timeout=5)
         writer.write(entries=[_entry("a")], remove_ids=(), vectors={}, model_id="m", flags=(), options=None)
-        _wait_for(lambda: replica.version() == 1, timeout=2.0)
+        wait_for(lambda: replica.version() == 1, timeout=2.0)
     finally:
         replica.close()
         writer.close()
@@ -312,10 +302,10 @@ def test_a_replica_that_loses_the_database_keeps_its_last_version(pg_schema_dsn:
     writer.write(entries=[_entry("a")], remove_ids=(), vectors={}, model_id="m", flags=(), options=None)
     replica = PostgresStore.open(via_proxy, listen=True, poll_interval=0.2, timeout=1.0)
     try:
-        _wait_for(lambda: _listening(replica), timeout=5)
+        wait_for(lambda: _listening(replica), timeout=5)
         assert replica.version() == 1
         proxy.cut()
-        _wait_for(lambda: not _listening(replica), timeout=5)
+        wait_for(lambda: not _listening(replica), timeout=5)
         assert replica.version() == 1  # the last version seen, not an error
         age = replica.version_age()
         assert age is not None and age >= 0
