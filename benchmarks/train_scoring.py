@@ -104,14 +104,24 @@ def rank_quality(cases: list[Case], weights: np.ndarray) -> tuple[float, float]:
 
 
 def search_weights(cases: list[Case], rng: np.random.Generator, *, frozen: tuple[str, ...] = ()) -> np.ndarray:
-    best = np.array([0.5, 0.0, 0.0, 0.1, 0.0, 0.0, 1.0, 0.2, 0.1, 0.1, 0.0, 0.0])
+    start = {
+        "question_sim": 0.5,
+        "bm25": 0.1,
+        "qa_sim": 1.0,
+        "intent": 0.2,
+        "question_recall": 0.1,
+        "question_bm25": 0.1,
+    }
+    best = np.array([start.get(name, 0.0) for name in FEATURES])
+    # Every feature is evidence for an entry, except hubness (a penalty): keep the signs.
+    signed = np.array([name != "hubness" for name in FEATURES])
     for unused in frozen:
         best[FEATURES.index(unused)] = 0.0
     best_key = rank_quality(cases, best)
     for step in (0.2, 0.1, 0.05, 0.02):
         for _ in range(150):
             trial = best + rng.normal(0, step, len(best))
-            trial[: FEATURES.index("hubness")] = np.clip(trial[: FEATURES.index("hubness")], 0, None)
+            trial[signed] = np.clip(trial[signed], 0, None)
             for unused in ("kb_coverage", "query_length", *frozen):  # the first two are equal for all entries
                 trial[FEATURES.index(unused)] = 0.0
             key = rank_quality(cases, trial)
@@ -172,9 +182,7 @@ def report(label: str, cases: list[Case], model: ScoringModel) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="store faqtual/data/scoring.json")
     parser.add_argument(
         "--medquad-kb",

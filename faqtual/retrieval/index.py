@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from faqtual.models import FaqEntry
-from faqtual.retrieval.lexicon import analyse, intents, stems
+from faqtual.retrieval.lexicon import INTENT_NAMES, analyse, intents, stems
 from faqtual.retrieval.spell import SpellFixer
 from faqtual.text import content_words, sentences, words
 
@@ -163,19 +163,19 @@ class Index:
         n = len(self.entries)
         starts = np.searchsorted(unit_entry, np.arange(n + 1))
         self._unit_start = starts.astype(np.int64)
-        self._intents = [frozenset().union(*(intents(q) for q in e.questions)) for e in self.entries]
+        # One row per entry, one column per intent name: does any of its questions ask it?
+        self._intents = np.array(
+            [
+                [name in found for name in INTENT_NAMES]
+                for found in (frozenset().union(*(intents(q) for q in e.questions)) for e in self.entries)
+            ],
+            dtype=np.float32,
+        ).reshape(n, len(INTENT_NAMES))
         vocab = bm25.vocab_dict if bm25 is not None else {}
         self._term_id: dict[str, int] = {t: i for t, i in vocab.items() if t}
         df: Counter[str] = Counter(t for entry in question_terms for t in set(entry[0]) if entry)
         self._question_idf = {t: math.log(1 + n / c) for t, c in df.items()}
-        self._question_weights = [
-            [
-                (own, weights, sum(weights))
-                for own in entry
-                if own and sum(weights := tuple(self._question_idf.get(t, 1.0) for t in own))
-            ]
-            for entry in question_terms
-        ]
+        self._recall = _RecallTable.build(question_terms, self._question_idf)
         questions = np.asarray(vectors[self._unit_start[:-1]], dtype=np.float32) if n else np.zeros((0, 1), np.float32)
         self._hubness = _hubness(questions)
 
@@ -288,7 +288,7 @@ class Index:
         """Features of the candidate entries for ``query`` (all entries of a small KB)."""
         n = len(self.entries)
         terms = [t for t in query.terms if t in self._term_id]
-        bm = self._bm25.get_scores(terms).astype(np.float32) if terms else np.zeros(n, dtype=np.float32)
+        bm, hits = _postings_scores(self._bm25, [self._term_id[t] for t in terms], n)
         candidates = self._candidates(query_vector, bm)
         # Units are contiguous per entry: gather every candidate's range at once.
         starts = self._unit_start[candidates]
@@ -296,14 +296,12 @@ class Index:
         offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
         units = np.arange(int(lengths.sum()), dtype=np.int64) - offsets + np.repeat(starts, lengths)
         sims = np.asarray(self._vectors[units]) @ query_vector
-        local = np.searchsorted(candidates, self._unit_entry[units])
         kinds = self._unit_kind[units]
         out = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
+        # Every candidate has at least its question unit, so each segment is non-empty.
+        segments = np.cumsum(lengths) - lengths
         for column, kind in ((0, QUESTION), (1, SENTENCE), (2, ANSWER), (6, QA)):
-            mask = kinds == kind
-            best = np.full(len(candidates), -1.0, dtype=np.float32)
-            np.maximum.at(best, local[mask], sims[mask])
-            out[:, column] = best
+            out[:, column] = np.maximum.reduceat(np.where(kinds == kind, sims, -1.0), segments)
         # Small KBs: an answer of one sentence has no sentence units. Large KBs
         # embed no whole answers; the QA unit stands in for both.
         out[:, 2] = np.where(out[:, 2] < 0, out[:, 6], out[:, 2])
@@ -311,22 +309,23 @@ class Index:
         cb = bm[candidates]
         out[:, 3] = cb / (cb + 4.0)
         if query.terms:
-            out[:, 4] = self._coverage(candidates, query.terms)
+            out[:, 4] = hits[candidates] / len(query.terms)
             out[:, 5] = len(terms) / len(query.terms)
         else:
             out[:, 4] = 1.0
             out[:, 5] = 1.0
-        if query.intents:
-            out[:, 7] = [len(query.intents & self._intents[e]) / len(query.intents) for e in candidates]
-        query_terms = set(query.terms)
-        out[:, 8] = [self._question_recall(e, query_terms) for e in candidates]
+        asked = [i for i, name in enumerate(INTENT_NAMES) if name in query.intents]
+        if asked:
+            out[:, 7] = self._intents[candidates][:, asked].sum(axis=1) / len(query.intents)
+        out[:, 8] = self._recall.recall(candidates, query.terms)
         # Long, rambling questions score lower on every similarity even when the
         # answer is right; the confidence model needs to know the length.
         out[:, 10] = min(len(query.terms), 24) / 24
         out[:, 11] = self._hubness[candidates]
-        question_terms = [t for t in terms if t in self._question_bm25.vocab_dict]
+        vocab = self._question_bm25.vocab_dict
+        question_terms = [vocab[t] for t in terms if t in vocab]
         if question_terms:
-            qb = self._question_bm25.get_scores(question_terms)[candidates]
+            qb = _postings_scores(self._question_bm25, question_terms, n)[0][candidates]
             out[:, 9] = qb / (qb + 4.0)
         return Scores(candidates, out)
 
@@ -345,29 +344,97 @@ class Index:
         lexical = lexical[bm[lexical] > 0]
         return np.union1d(dense, lexical).astype(np.int64)
 
-    def _coverage(self, candidates: IntArray, terms: Sequence[str]) -> Array:
-        """Share of the query's terms each candidate's text contains (from BM25 postings)."""
-        hits = np.zeros(len(candidates) + 1, dtype=np.float32)
-        # Position of each entry among the candidates (the last slot collects the rest),
-        # so a term's posting list is looked up in one gather instead of a set test.
-        slot = np.full(len(self.entries), len(candidates), dtype=np.int64)
-        slot[candidates] = np.arange(len(candidates))
-        postings = self._bm25.scores
-        for term in terms:
-            tid = self._term_id.get(term)
-            if tid is None:
-                continue
-            docs = postings["indices"][postings["indptr"][tid] : postings["indptr"][tid + 1]]
-            hits += np.bincount(slot[docs], minlength=len(candidates) + 1)
-        return (hits[:-1] / len(terms)).astype(np.float32)
 
-    def _question_recall(self, entry: int, terms: set[str]) -> float:
-        """IDF-weighted share of an entry question's terms that the query contains (best question)."""
-        best = 0.0
-        for own, weights, total in self._question_weights[entry]:
-            found = sum(w for t, w in zip(own, weights, strict=True) if t in terms)
-            best = max(best, found / total)
-        return best
+@dataclass(frozen=True)
+class _RecallTable:
+    """Every entry question's terms and IDF weights, flattened for vectorised lookups.
+
+    ``recall`` gives, per entry, the IDF-weighted share of its best question's
+    terms that a query contains: a query that names an entry's focus ("Marfan
+    syndrome") covers the rare words of that entry's question.
+    """
+
+    vocab: dict[str, int]
+    term: IntArray  # per occurrence: term id, in entry then question order
+    weight: Array  # per occurrence: the term's IDF
+    question: IntArray  # per occurrence: global question number
+    total: Array  # per question: the sum of its weights
+    question_entry: IntArray  # per question: its entry
+    entry_start: IntArray  # per entry (+1): first occurrence
+
+    @classmethod
+    def build(cls, question_terms: Sequence[Sequence[Sequence[str]]], idf: dict[str, float]) -> _RecallTable:
+        vocab: dict[str, int] = {}
+        term: list[int] = []
+        weight: list[float] = []
+        question: list[int] = []
+        total: list[float] = []
+        question_entry: list[int] = []
+        entry_start = [0]
+        for e, entry in enumerate(question_terms):
+            for own in entry:
+                weights = [idf.get(t, 1.0) for t in own]
+                if not own or not sum(weights):
+                    continue
+                number = len(total)
+                for t, w in zip(own, weights, strict=True):
+                    term.append(vocab.setdefault(t, len(vocab)))
+                    weight.append(w)
+                    question.append(number)
+                total.append(sum(weights))
+                question_entry.append(e)
+            entry_start.append(len(term))
+        return cls(
+            vocab,
+            np.array(term, dtype=np.int64),
+            np.array(weight, dtype=np.float32),
+            np.array(question, dtype=np.int64),
+            np.array(total, dtype=np.float32),
+            np.array(question_entry, dtype=np.int64),
+            np.array(entry_start, dtype=np.int64),
+        )
+
+    def recall(self, candidates: IntArray, terms: Sequence[str]) -> Array:
+        """Best-question weighted term recall of each candidate entry for a query's ``terms``."""
+        out = np.zeros(len(candidates), dtype=np.float32)
+        ids = [self.vocab[t] for t in set(terms) if t in self.vocab]
+        if not ids:
+            return out
+        starts = self.entry_start[candidates]
+        lengths = self.entry_start[candidates + 1] - starts
+        if not lengths.sum():
+            return out
+        offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        occurrences = np.arange(int(lengths.sum()), dtype=np.int64) - offsets + np.repeat(starts, lengths)
+        asked = np.zeros(len(self.vocab), dtype=bool)
+        asked[ids] = True
+        found = np.where(asked[self.term[occurrences]], self.weight[occurrences], 0.0)
+        questions = self.question[occurrences]
+        first = np.flatnonzero(np.r_[True, questions[1:] != questions[:-1]])
+        share = np.add.reduceat(found, first) / self.total[questions[first]]
+        owner = np.searchsorted(candidates, self.question_entry[questions[first]])
+        np.maximum.at(out, owner, share.astype(np.float32))
+        return out
+
+
+def _postings_scores(bm25: Any, term_ids: Sequence[int], n: int) -> tuple[Array, Array]:
+    """BM25 scores of all ``n`` documents for ``term_ids``, and how many of the terms each contains.
+
+    Reads ``bm25s``'s precomputed posting lists directly. A term's postings hold
+    each document once, so a plain indexed add does what bm25s does with the
+    much slower ``np.add.at``, and the same pass counts the terms for coverage.
+    """
+    scores = np.zeros(n, dtype=np.float32)
+    hits = np.zeros(n, dtype=np.float32)
+    postings = bm25.scores
+    indptr, indices, data = postings["indptr"], postings["indices"], postings["data"]
+    for term in term_ids:
+        docs = indices[indptr[term] : indptr[term + 1]]
+        scores[docs] += data[indptr[term] : indptr[term + 1]]
+        hits[docs] += 1.0
+    if bm25.nonoccurrence_array is not None:  # BM25L/BM25+ variants; the default has none
+        scores += bm25.nonoccurrence_array[list(term_ids)].sum()
+    return scores, hits
 
 
 def _hubness(questions: Array, *, k: int = 3) -> Array:

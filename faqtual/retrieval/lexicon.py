@@ -43,9 +43,7 @@ def common_words() -> frozenset[str]:
 # idea (Ben Abacha & Demner-Fushman 2019). Patterns are generic English, not
 # tied to any KB.
 _INTENTS: dict[str, re.Pattern[str]] = {
-    "cause": re.compile(
-        r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to)\b"
-    ),
+    "cause": re.compile(r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to)\b"),
     "duration": re.compile(
         r"\b(how long|duration|lasts?|lasting|permanent(ly)?|go away|forever|for good"
         r"|how many (days|weeks|months|years)|wear off|until when|still be there)\b"
@@ -73,17 +71,17 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"\b(inherit(ed|ance)?|hereditary|genetic|genes?|runs? in (the |my )?famil|pass(ed)? (it )?(on|down))\b"
     ),
     "frequency": re.compile(r"\b(how (common|rare|many people)|prevalence|frequen(t|cy))\b"),
-    "tests": re.compile(
-        r"\b(diagnos(e|ed|is|tic)|tests?|tested|testing|exams?|screen(ing)?|biops(y|ies)|scan)\b"
-    ),
+    "tests": re.compile(r"\b(diagnos(e|ed|is|tic)|tests?|tested|testing|exams?|screen(ing)?|biops(y|ies)|scan)\b"),
     "outlook": re.compile(r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|chances?|curable)\b"),
-    "susceptibility": re.compile(
-        r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"
-    ),
+    "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
     "complications": re.compile(r"\b(complications?|side effects?|long[- ]term effects?|damage)\b"),
     "research": re.compile(r"\b(research|clinical trials?|studies|new treatments?)\b"),
     "support": re.compile(r"\b(support groups?|organi[sz]ations?|where can i find help)\b"),
 }
+
+
+#: Every intent name, in a fixed order (columns of per-entry intent tables).
+INTENT_NAMES = tuple(_INTENTS)
 
 
 def intents(text: str) -> frozenset[str]:
