@@ -61,9 +61,7 @@ def medquad(path: Path, env: dict[str, str], tmp: Path) -> dict[str, float]:
     first["answer"] += " (edited)"
     lines[0] = json.dumps(first)
     changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    reingest = run(
-        [sys.executable, "-m", "faqtual", "ingest", str(changed), "--kb", str(kb), "--replace"], env
-    )
+    reingest = run([sys.executable, "-m", "faqtual", "ingest", str(changed), "--kb", str(kb), "--replace"], env)
     cold = run([sys.executable, "-m", "faqtual", "ask", QUESTIONS[0], "--kb", str(kb)], env)
 
     from faqtual import config
@@ -133,9 +131,7 @@ def synthetic(n: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--medquad", type=Path, default=MEDQUAD)
     parser.add_argument("--synthetic", type=int, default=1_000_000)
     parser.add_argument("--write", action="store_true")

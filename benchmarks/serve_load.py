@@ -81,9 +81,7 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
     raise TimeoutError(f"{cmd} not ready")
 
 
-async def load(
-    url: str, questions: list[str], *, clients: int, seconds: float, name: str, update: bool
-) -> Run:
+async def load(url: str, questions: list[str], *, clients: int, seconds: float, name: str, update: bool) -> Run:
     run = Run(name=name, seconds=seconds)
     stop = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -132,9 +130,7 @@ async def load(
 
 def measure(url: str, questions: list[str], args: argparse.Namespace, *, name: str, update: bool) -> Run:
     """One load run of ``args.seconds`` against ``url``."""
-    return asyncio.run(
-        load(url, questions, clients=args.clients, seconds=args.seconds, name=name, update=update)
-    )
+    return asyncio.run(load(url, questions, clients=args.clients, seconds=args.seconds, name=name, update=update))
 
 
 def merged(runs: list[Run]) -> Run:
@@ -160,9 +156,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--write", action="store_true", help="Write the table into docs/benchmarks.md.")
     args = parser.parse_args()
-    questions = [
-        json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    questions = [json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQTUAL_")}
     load_before = os.getloadavg()[0]
     base_runs: list[Run] = []
@@ -190,9 +184,7 @@ def main() -> None:
                 base_runs.append(
                     measure(f"http://127.0.0.1:{base_port}", questions, args, name="baseline", update=False)
                 )
-                our_runs.append(
-                    measure(f"http://127.0.0.1:{our_port}", questions, args, name="faqtual", update=n == 0)
-                )
+                our_runs.append(measure(f"http://127.0.0.1:{our_port}", questions, args, name="faqtual", update=n == 0))
             metrics = httpx.get(f"http://127.0.0.1:{our_port}/metrics").text
         finally:
             for process in (baseline, server):
@@ -217,9 +209,7 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
     ]
     for r in (base, ours):
-        lines.append(
-            f"| {r.name} | {r.rps:.1f} | {r.percentile(50):.1f} | {r.percentile(99):.1f} | {r.failures} |"
-        )
+        lines.append(f"| {r.name} | {r.rps:.1f} | {r.percentile(50):.1f} | {r.percentile(99):.1f} | {r.failures} |")
     served = ours.update_to_served
     lines += [
         "",

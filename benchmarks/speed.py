@@ -77,9 +77,7 @@ def cold(runs: int, env: dict[str, str]) -> tuple[float, float]:
     seed = ROOT / "faqtual" / "data" / "synkinesis.md"
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "faqtual", "ask", QUESTIONS[0]], check=True, env=env, capture_output=True
-        )
+        subprocess.run([sys.executable, "-m", "faqtual", "ask", QUESTIONS[0]], check=True, env=env, capture_output=True)
         ours.append(time.perf_counter() - t)
         t = time.perf_counter()
         subprocess.run(
@@ -93,9 +91,7 @@ def cold(runs: int, env: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--write", action="store_true")

@@ -230,16 +230,10 @@ def entries(ctx: click.Context, entry_id: str | None, kb: str | None, as_json: b
 @cli.command(name="eval")
 @click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--kb", help=KB_HELP)
-@click.option(
-    "--threshold", type=click.FloatRange(0, 1), help="Evaluate at this threshold instead of the KB's."
-)
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Evaluate at this threshold instead of the KB's.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-@click.option(
-    "--report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report to FILE."
-)
-@click.option(
-    "--save-run", type=click.Path(dir_okay=False, path_type=Path), help="Save this run (JSON) to FILE."
-)
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report to FILE.")
+@click.option("--save-run", type=click.Path(dir_okay=False, path_type=Path), help="Save this run (JSON) to FILE.")
 @click.option(
     "--compare",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -311,8 +305,13 @@ def evaluate(
 @cli.command()
 @click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--kb", required=True, help="KB file whose threshold to set.")
-@click.option("--precision", type=click.FloatRange(0.5, 1.0), default=0.95, show_default=True,
-              help="Target precision on answered questions.")
+@click.option(
+    "--precision",
+    type=click.FloatRange(0.5, 1.0),
+    default=0.95,
+    show_default=True,
+    help="Target precision on answered questions.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the threshold without storing it.")
 @click.pass_context
 def calibrate(ctx: click.Context, questions: Path, kb: str, precision: float, dry_run: bool) -> None:
@@ -450,9 +449,7 @@ def migrate(ctx: click.Context, dsn: str | None, as_json: bool) -> None:
     help='Labelled questions (JSONL {"q": ..., "gold": [...]}): report entries none finds in its top 3.',
 )
 @click.pass_context
-def lint(
-    ctx: click.Context, files: tuple[Path, ...], kb: str | None, as_json: bool, questions: Path | None
-) -> None:
+def lint(ctx: click.Context, files: tuple[Path, ...], kb: str | None, as_json: bool, questions: Path | None) -> None:
     """Check FAQ FILES (or a KB) for problems to fix before publishing.
 
     With neither FILES nor --kb, lints the packaged synkinesis FAQ. Errors

@@ -73,14 +73,10 @@ def open_service(
         )
     if path_text and path_text != DEFAULT_KB_NAME:
         store = SqliteStore.open(Path(path_text), create=create)
-        return FaqService(
-            store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings, safety=safety
-        )
+        return FaqService(store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings, safety=safety)
     path = default_kb_path(settings, embedder)
     store = SqliteStore.open(path)
-    return FaqService(
-        store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings, safety=safety
-    )
+    return FaqService(store, embedder=embedder, scoring=ScoringModel.packaged(), settings=settings, safety=safety)
 
 
 def is_postgres_dsn(location: str) -> bool:
@@ -132,9 +128,7 @@ def default_kb_path(settings: Settings, embedder: Embedder) -> Path:
     """
     resource = importlib.resources.files("faqtual") / "data" / DEFAULT_KB_RESOURCE
     source = resource.read_bytes()
-    key = hashlib.sha256(
-        source + f"|{embedder.model_id}|{SCHEMA_VERSION}|{__version__}".encode()
-    ).hexdigest()[:16]
+    key = hashlib.sha256(source + f"|{embedder.model_id}|{SCHEMA_VERSION}|{__version__}".encode()).hexdigest()[:16]
     folder = settings.cache_path()
     path = folder / f"default-{key}.sqlite"
     if path.exists():
@@ -146,8 +140,7 @@ def default_kb_path(settings: Settings, embedder: Embedder) -> Path:
         os.unlink(tmp_name)
     except OSError as exc:
         raise StoreError(
-            f"Cannot build the default KB in {folder}: {exc.strerror}. "
-            "Set FAQTUAL_CACHE_DIR to a writable folder."
+            f"Cannot build the default KB in {folder}: {exc.strerror}. Set FAQTUAL_CACHE_DIR to a writable folder."
         ) from exc
     tmp = Path(tmp_name)
     try:

@@ -262,11 +262,7 @@ def duplicate_answers(entries: Sequence[FaqEntry], vectors: KbVectors, *, limits
     found: list[Finding] = []
     keys = [_key(e.answer) for e in entries]
     shared_sentences = [
-        {
-            _key(s): s
-            for s in sentences(strip_citations(e.answer)[0])
-            if len(s) >= limits.shared_sentence_chars
-        }
+        {_key(s): s for s in sentences(strip_citations(e.answer)[0]) if len(s) >= limits.shared_sentence_chars}
         for e in entries
     ]
     for i, a in enumerate(entries):
@@ -353,8 +349,7 @@ def answer_text(entries: Sequence[FaqEntry], flags: Sequence[Flag] = (), *, limi
                     "error",
                     "truncated-answer",
                     (entry,),
-                    f"the answer to {entry.question!r} ends with the fragment {fragment!r};"
-                    f" restore the missing text",
+                    f"the answer to {entry.question!r} ends with the fragment {fragment!r}; restore the missing text",
                 )
             )
         elif answer and answer[-1] not in ".!?)\"'":
@@ -403,15 +398,12 @@ def missing_sources(entries: Sequence[FaqEntry]) -> list[Finding]:
             "warning",
             "missing-source",
             missing,
-            f"{len(missing)} of {len(entries)} entries name no source ({examples});"
-            f" add 'source:' or a URL to each",
+            f"{len(missing)} of {len(entries)} entries name no source ({examples}); add 'source:' or a URL to each",
         )
     ]
 
 
-def never_retrieved(
-    entries: Sequence[FaqEntry], retrieved: Sequence[Sequence[str]], *, top: int
-) -> list[Finding]:
+def never_retrieved(entries: Sequence[FaqEntry], retrieved: Sequence[Sequence[str]], *, top: int) -> list[Finding]:
     """Entries that no labelled question retrieves in its top ``top`` (warnings).
 
     Args:
@@ -470,9 +462,7 @@ def report(findings: Sequence[Finding], *, entries: int) -> str:
         chosen = [f for f in findings if f.severity == severity]
         if not chosen:
             continue
-        lines.append(
-            f"{severity.upper()}S ({len(chosen)})" if severity != "info" else f"INFO ({len(chosen)})"
-        )
+        lines.append(f"{severity.upper()}S ({len(chosen)})" if severity != "info" else f"INFO ({len(chosen)})")
         for f in chosen:
             where = ", ".join(str(p) for p in f.provenance[:2]) or ", ".join(f.entry_ids)
             lines.append(f"  {f.code}  [{where}]")
@@ -480,7 +470,6 @@ def report(findings: Sequence[Finding], *, entries: int) -> str:
         lines.append("")
     counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
     lines.append(
-        f"{entries} entries: {counts['error']} error(s), {counts['warning']} warning(s), "
-        f"{counts['info']} info."
+        f"{entries} entries: {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info."
     )
     return "\n".join(lines)

@@ -19,9 +19,7 @@ def confidence_words(confidence: float, *, threshold: float) -> str:
 
 def _wrap(text: str, indent: str = "  ") -> str:
     paragraphs = text.split("\n\n")
-    return "\n\n".join(
-        textwrap.fill(p, width=88, initial_indent=indent, subsequent_indent=indent) for p in paragraphs
-    )
+    return "\n\n".join(textwrap.fill(p, width=88, initial_indent=indent, subsequent_indent=indent) for p in paragraphs)
 
 
 #: The banner above a safety rule's message, by disposition.

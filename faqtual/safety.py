@@ -136,9 +136,7 @@ class SafetyRules:
     def packaged(cls) -> SafetyRules:
         """The rules shipped for the default synkinesis KB (``faqtual/data/safety.toml``)."""
         resource = importlib.resources.files("faqtual") / "data" / DEFAULT_RULES_RESOURCE
-        return cls.parse(
-            resource.read_text(encoding="utf-8"), source=f"faqtual/data/{DEFAULT_RULES_RESOURCE}"
-        )
+        return cls.parse(resource.read_text(encoding="utf-8"), source=f"faqtual/data/{DEFAULT_RULES_RESOURCE}")
 
     @classmethod
     def parse(cls, text: str, *, source: str = "<rules>") -> SafetyRules:
@@ -182,9 +180,7 @@ class SafetyRules:
 
     # -- checking ------------------------------------------------------------
 
-    def check(
-        self, question: str, question_vector: npt.NDArray[np.float32] | None = None
-    ) -> SafetyHit | None:
+    def check(self, question: str, question_vector: npt.NDArray[np.float32] | None = None) -> SafetyHit | None:
         """The first rule (most urgent first) that ``question`` triggers, or ``None``.
 
         Args:
@@ -245,9 +241,7 @@ def _compile(pattern: str, terms: Mapping[str, str], *, where: str) -> re.Patter
     try:
         return re.compile(expanded, re.IGNORECASE | re.DOTALL)
     except re.error as exc:
-        raise ConfigError(
-            f"{where}: the pattern {pattern!r} is not a valid regular expression ({exc})."
-        ) from exc
+        raise ConfigError(f"{where}: the pattern {pattern!r} is not a valid regular expression ({exc}).") from exc
 
 
 def _rule(raw: object, terms: Mapping[str, str], *, source: str, number: int) -> SafetyRule:
@@ -255,15 +249,11 @@ def _rule(raw: object, terms: Mapping[str, str], *, source: str, number: int) ->
         raise ConfigError(f"{source}: rule {number} is not a table; write it as [[rule]].")
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not rule_id.strip():
-        raise ConfigError(
-            f"{source}: rule {number} has no 'id'; give it a short name such as 'sudden-weakness'."
-        )
+        raise ConfigError(f"{source}: rule {number} has no 'id'; give it a short name such as 'sudden-weakness'.")
     where = f"{source}: rule {rule_id!r}"
     unknown = sorted(set(raw) - _RULE_KEYS)
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(_RULE_KEYS))}."
-        )
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(_RULE_KEYS))}.")
     try:
         disposition = Disposition.parse(raw.get("disposition"))
     except ValueError as exc:
@@ -275,15 +265,9 @@ def _rule(raw: object, terms: Mapping[str, str], *, source: str, number: int) ->
     if scope not in get_args(Scope):
         raise ConfigError(f"{where}: unknown scope {scope!r}; valid: {', '.join(get_args(Scope))}.")
     similarity = raw.get("min_similarity", DEFAULT_MIN_SIMILARITY)
-    if (
-        isinstance(similarity, bool)
-        or not isinstance(similarity, int | float)
-        or not -1.0 <= similarity <= 1.0
-    ):
+    if isinstance(similarity, bool) or not isinstance(similarity, int | float) or not -1.0 <= similarity <= 1.0:
         raise ConfigError(f"{where}: 'min_similarity' must be a number from -1 to 1, not {similarity!r}.")
-    phrases = tuple(
-        " ".join(normalize_text(p).lower().split()) for p in _strings(raw, "phrases", where=where)
-    )
+    phrases = tuple(" ".join(normalize_text(p).lower().split()) for p in _strings(raw, "phrases", where=where))
     patterns = tuple(_compile(p, terms, where=where) for p in _strings(raw, "patterns", where=where))
     examples = _strings(raw, "examples", where=where)
     if not (phrases or patterns or examples):

@@ -40,8 +40,7 @@ INGEST_ATTEMPTS = 5
 DAY = 86_400.0
 
 DEFAULT_NO_ANSWER = (
-    "Sorry, I don't have an answer to that in this FAQ. Try rephrasing your question, "
-    "or ask your doctor or therapist."
+    "Sorry, I don't have an answer to that in this FAQ. Try rephrasing your question, or ask your doctor or therapist."
 )
 #: A runner-up this close in confidence to the best answer is offered as "did you mean".
 NEAR_TIE = 0.1
@@ -51,7 +50,6 @@ GOOD_MATCH = 0.85
 CURATOR_ORIGIN = "curator"
 
 logger = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -409,9 +407,7 @@ class FaqService:
         before = None if older_than_days is None else time.time() - older_than_days * DAY
         return self._logs().purge_logs(before=before)
 
-    def record_feedback(
-        self, *, query_id: str, entry_id: str, helpful: bool, comment: str | None = None
-    ) -> None:
+    def record_feedback(self, *, query_id: str, entry_id: str, helpful: bool, comment: str | None = None) -> None:
         """Store a patient's "Was this helpful?" on the answer ``entry_id``.
 
         A comment is scrubbed like a logged question; if scrubbing fails, the
@@ -429,9 +425,7 @@ class FaqService:
                 logger.warning("feedback comment dropped: the scrubber failed (%s)", type(exc).__name__)
                 comment = None
         self._logs().record_feedback(
-            Feedback(
-                query_id=query_id, entry_id=entry_id, helpful=helpful, comment=comment, given_at=time.time()
-            )
+            Feedback(query_id=query_id, entry_id=entry_id, helpful=helpful, comment=comment, given_at=time.time())
         )
 
     def feedback(self, *, limit: int = 200) -> list[Feedback]:

@@ -43,9 +43,7 @@ def free_port() -> int:
 def server_env(tmp: Path, settings: Mapping[str, str]) -> dict[str, str]:
     """The environment for a server: no inherited FAQTUAL_* settings, a private cache, ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQTUAL_")}
-    env.update(
-        HF_HUB_OFFLINE="1", FAQTUAL_CACHE_DIR=str(tmp / "cache"), FAQTUAL_CONFIG=str(tmp / "none.toml")
-    )
+    env.update(HF_HUB_OFFLINE="1", FAQTUAL_CACHE_DIR=str(tmp / "cache"), FAQTUAL_CONFIG=str(tmp / "none.toml"))
     env.update({f"FAQTUAL_{k.upper()}": v for k, v in settings.items()})
     return env
 

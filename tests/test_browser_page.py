@@ -57,9 +57,7 @@ def built_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, built_kb: Path, clinic_port: int
-) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, built_kb: Path, clinic_port: int) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("browser")
     settings = {"rate_limit": "1000", "rate_burst": "1000", "cors_origins": f"http://127.0.0.1:{clinic_port}"}
     with serve(copy_kb(built_kb, tmp / "live"), tmp, **settings) as live:
@@ -77,9 +75,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser: object, server: LiveServer) -> Iterator[Page]:
     context = browser.new_context(base_url=server.url)  # type: ignore[attr-defined]
-    context.route(
-        re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort()
-    )  # nothing from outside
+    context.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort())  # nothing from outside
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -120,9 +116,7 @@ def test_feedback_buttons_thank_the_patient_and_store_it(page: Page, server: Liv
     ask(page, IN_SCOPE)
     page.locator("#answer-card").get_by_role("button", name="Yes").click()
     expect(page.get_by_role("status")).to_have_text("Thank you for your feedback.")
-    stored = httpx.get(
-        f"{server.url}/v1/admin/feedback", headers={"Authorization": f"Bearer {CURATOR_KEY}"}
-    ).json()
+    stored = httpx.get(f"{server.url}/v1/admin/feedback", headers={"Authorization": f"Bearer {CURATOR_KEY}"}).json()
     assert stored[0]["helpful"] is True
 
 
@@ -192,9 +186,7 @@ def test_phone_width_fits_and_the_answer_card_screenshot(browser: object, server
     context.close()
 
 
-def test_script_in_an_entry_stays_text_when_rendered_by_the_script(
-    page: Page, tmp_path: Path, built_kb: Path
-) -> None:
+def test_script_in_an_entry_stays_text_when_rendered_by_the_script(page: Page, tmp_path: Path, built_kb: Path) -> None:
     kb = copy_kb(built_kb, tmp_path)
     with serve(kb, tmp_path, rate_limit="1000", rate_burst="1000") as live:
         evil = {
@@ -213,9 +205,7 @@ def test_script_in_an_entry_stays_text_when_rendered_by_the_script(
         assert dialogs == []
 
 
-def test_curator_page_edits_an_entry_and_accepts_a_logged_question(
-    page: Page, tmp_path: Path, built_kb: Path
-) -> None:
+def test_curator_page_edits_an_entry_and_accepts_a_logged_question(page: Page, tmp_path: Path, built_kb: Path) -> None:
     kb = copy_kb(built_kb, tmp_path)
     with serve(kb, tmp_path, rate_limit="1000", rate_burst="1000", log_questions="1") as live:
         unanswered = "Can my dog catch synkinesis from me?"
@@ -273,9 +263,7 @@ def clinic_site(port: int, html: str) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def test_the_widget_answers_inside_another_sites_page(
-    page: Page, server: LiveServer, clinic_port: int
-) -> None:
+def test_the_widget_answers_inside_another_sites_page(page: Page, server: LiveServer, clinic_port: int) -> None:
     html = (
         "<!doctype html><title>Clinic</title><h1>Our clinic</h1><div id='faqtual'></div>"
         f"<script src='{server.url}/static/widget.js' data-target='faqtual' defer></script>"

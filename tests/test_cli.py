@@ -42,9 +42,7 @@ def invoke(*args: str, stdin: str | None = None) -> Result:
     return result
 
 
-def run_main(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
-) -> tuple[int, str, str]:
+def run_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
     """Run the real entry point in-process: exit status, stdout, stderr."""
     monkeypatch.setattr(sys, "argv", ["faqtual", *args])
     code = 0
@@ -88,9 +86,7 @@ def test_ask_text_output_end_to_end(seed_kb: Path) -> None:
 
 
 def test_ask_json_contract(seed_kb: Path) -> None:
-    result = invoke(
-        "ask", "How long does synkinesis last after Bell's palsy?", "--kb", str(seed_kb), "--json"
-    )
+    result = invoke("ask", "How long does synkinesis last after Bell's palsy?", "--kb", str(seed_kb), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     check_contract(data)
@@ -186,9 +182,7 @@ def test_default_kb_is_built_once_and_reused(tmp_path: Path) -> None:
     check_contract(data)
     assert data["answered"] and data["kb"] == "synkinesis"
     built = sorted(cache.iterdir())
-    assert [p.name for p in built if p.suffix == ".sqlite"] == [
-        p.name for p in built if p.name.startswith("default-")
-    ]
+    assert [p.name for p in built if p.suffix == ".sqlite"] == [p.name for p in built if p.name.startswith("default-")]
     kb = next(p for p in built if p.suffix == ".sqlite")
     stamp = kb.stat().st_mtime_ns
     second = run_faqtual(["ask", "how long does botox last", "--json"], env=env)
@@ -218,9 +212,7 @@ def test_entries_list_and_show(seed_kb: Path) -> None:
     assert as_json["entry_id"] == entry_id and as_json["provenance"][0].endswith(":27")
 
 
-def test_entries_unknown_id(
-    seed_kb: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_entries_unknown_id(seed_kb: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = run_main(capsys, monkeypatch, "entries", "nope", "--kb", str(seed_kb))
     assert code == 1
     assert "Error: No entry with id 'nope'" in err
@@ -336,9 +328,7 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     binary.write_bytes(bytes(range(256)) * 8)
     utf8 = tmp_path / "latin1.txt"
     utf8.write_bytes(
-        "What is synkinesis?\n\nIt is a movement.\n\nWhat is Bell's palsy?\n\nA caf\xe9 palsy.\n".encode(
-            "latin-1"
-        )
+        "What is synkinesis?\n\nIt is a movement.\n\nWhat is Bell's palsy?\n\nA caf\xe9 palsy.\n".encode("latin-1")
     )
     missing = DATA / "ingest" / "missing_column.csv"
     return {
@@ -371,9 +361,7 @@ def test_failed_first_ingest_creates_no_kb(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kb = tmp_path / "new.sqlite"
-    code, _, err = run_main(
-        capsys, monkeypatch, "ingest", str(DATA / "ingest" / "not_faq.txt"), "--kb", str(kb)
-    )
+    code, _, err = run_main(capsys, monkeypatch, "ingest", str(DATA / "ingest" / "not_faq.txt"), "--kb", str(kb))
     assert code == 1 and "not_faq.txt" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -383,9 +371,7 @@ def test_bad_ingest_end_to_end(seed_kb: Path, tmp_path: Path) -> None:
     before = kb_fingerprint(seed_kb)
     proc = run_faqtual(["ingest", str(path), "--kb", str(seed_kb)])
     assert proc.returncode == 1
-    assert (
-        proc.stderr.startswith("Error: ") and "missing_column.csv" in proc.stderr and "answer" in proc.stderr
-    )
+    assert proc.stderr.startswith("Error: ") and "missing_column.csv" in proc.stderr and "answer" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert kb_fingerprint(seed_kb) == before
 
@@ -507,9 +493,7 @@ def test_read_only_folder(tmp_path: Path, seed_kb: Path, seed_path: Path) -> Non
         assert json.loads(ask.stdout)["answers"][0]["question"] == "Can Botox cure synkinesis?"
         # ... and refuses writes with a message that names the problem.
         for command in (["ingest", str(seed_path)], ["calibrate", str(DATA / "seed_dev.jsonl")]):
-            proc = subprocess.run(
-                [*argv, *command, "--kb", str(kb)], capture_output=True, text=True, timeout=120
-            )
+            proc = subprocess.run([*argv, *command, "--kb", str(kb)], capture_output=True, text=True, timeout=120)
             assert proc.returncode == 1, command
             assert proc.stderr.startswith("Error: ") and "read-only" in proc.stderr, proc.stderr
         assert sorted(p.name for p in folder.iterdir()) == listing

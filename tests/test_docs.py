@@ -48,9 +48,7 @@ def render_config_md() -> str:
     ]
     for s in SETTINGS:
         help_text = s.help.replace("|", "\\|")
-        lines.append(
-            f"| `{s.name}` | `FAQTUAL_{s.name.upper()}` | {s.type.__name__} | `{_default(s)}` | {help_text} |"
-        )
+        lines.append(f"| `{s.name}` | `FAQTUAL_{s.name.upper()}` | {s.type.__name__} | `{_default(s)}` | {help_text} |")
     return "\n".join(lines) + "\n"
 
 
@@ -81,9 +79,7 @@ def test_every_command_has_help_with_an_example(name: str, command: click.Comman
     example = re.search(r"^\s*Example: (.*\bfaqtual .+)$", command.help, re.MULTILINE)
     assert example, f"{name}'s help has no 'Example: ... faqtual ...' line"
     if name != "faqtual":
-        assert f"{name} " in f"{example.group(1)} ", (
-            f"{name}'s example runs another command: {example.group(1)}"
-        )
+        assert f"{name} " in f"{example.group(1)} ", f"{name}'s example runs another command: {example.group(1)}"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
             assert param.help, f"{name} option {param.opts[0]} has no help"

@@ -50,9 +50,7 @@ def test_vectors_are_unit_length_and_order_independent(minilm: OnnxMiniLM) -> No
 
 
 def test_paraphrases_are_closer_than_unrelated(minilm: OnnxMiniLM) -> None:
-    a, b, c = minilm.embed(
-        ["Why does my eye close when I smile?", "eye shuts when smiling", "price of a train ticket"]
-    )
+    a, b, c = minilm.embed(["Why does my eye close when I smile?", "eye shuts when smiling", "price of a train ticket"])
     assert float(a @ b) > float(a @ c) + 0.2
 
 

@@ -40,9 +40,7 @@ LABELED = [
     LabeledQuestion("Can Botox cure synkinesis?", ("Can Botox cure synkinesis?",), 2),
     # Mislabeled on purpose so that it is listed among the questions that went wrong.
     LabeledQuestion(SCRIPT_QUESTION, ("What does synkinesis mean?",), 3),
-    LabeledQuestion(
-        "how long does synkinesis last after bell's palsy", ("What is the cause of synkinesis?",), 4
-    ),
+    LabeledQuestion("how long does synkinesis last after bell's palsy", ("What is the cause of synkinesis?",), 4),
     LabeledQuestion("what's the weather in Paris tomorrow", (), 5),
     LabeledQuestion("can botox treat migraines", (), 6),
 ]
@@ -50,9 +48,7 @@ LABELED = [
 
 def saved_run(service: FaqService, *, threshold: float) -> SavedRun:
     outcome_run = run(service, LABELED, threshold=threshold)
-    return runfile.from_eval(
-        outcome_run, kb="seed.sqlite", questions_file="labeled.jsonl", version=__version__
-    )
+    return runfile.from_eval(outcome_run, kb="seed.sqlite", questions_file="labeled.jsonl", version=__version__)
 
 
 # -- the report on a real run ----------------------------------------------------------------
@@ -216,12 +212,8 @@ def _run(threshold: float, *rows: tuple[str, Judged]) -> SavedRun:
 def test_changes_golden() -> None:
     right, wrong = Judged(True, (True,), 0.9), Judged(True, (False,), 0.9)
     low = Judged(True, (False,), 0.1)
-    baseline = _run(
-        0.5, ("a", wrong), ("b", right), ("c", right), ("dup", right), ("dup", wrong), ("gone", right)
-    )
-    current = _run(
-        0.5, ("a", right), ("b", wrong), ("c", right), ("dup", right), ("dup", low), ("new", wrong)
-    )
+    baseline = _run(0.5, ("a", wrong), ("b", right), ("c", right), ("dup", right), ("dup", wrong), ("gone", right))
+    current = _run(0.5, ("a", right), ("b", wrong), ("c", right), ("dup", right), ("dup", low), ("new", wrong))
     assert changes(current, baseline) == [
         Change("a", "wrong answer", "right"),
         Change("b", "right", "wrong answer"),

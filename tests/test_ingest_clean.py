@@ -9,9 +9,7 @@ HERE = Provenance("f.txt", 7)
 
 
 def test_normalises_whitespace_and_quotes() -> None:
-    cleaned = clean_entry(
-        "  What\u2019s   this?\n", "One  line\nsame paragraph.\n\n\n  Next.", provenance=HERE
-    )
+    cleaned = clean_entry("  What\u2019s   this?\n", "One  line\nsame paragraph.\n\n\n  Next.", provenance=HERE)
     assert (cleaned.question, cleaned.answer) == ("What's this?", "One line same paragraph.\n\nNext.")
     assert cleaned.flags == () and cleaned.rejection is None
 

@@ -16,9 +16,7 @@ DATA = Path(__file__).resolve().parent / "data" / "ingest"
 
 def test_front_matter_becomes_options() -> None:
     result = parse_file(DATA / "faq.md")
-    assert result.options == KbOptions(
-        name="demo-kb", title="Demo FAQ", threshold=0.6, disclaimer="Not advice."
-    )
+    assert result.options == KbOptions(name="demo-kb", title="Demo FAQ", threshold=0.6, disclaimer="Not advice.")
 
 
 def test_question_headings_with_comment_block() -> None:

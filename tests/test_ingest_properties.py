@@ -43,9 +43,7 @@ def _phrase(draw: st.DrawFn, *, newlines: bool) -> str:
 questions = _phrase(newlines=False).map(lambda text: text + "?")
 paragraphs = _phrase(newlines=True).map(lambda text: text + ".")
 answers = st.lists(paragraphs, min_size=1, max_size=3).map("\n\n".join)
-pair_lists = st.lists(
-    st.tuples(questions, answers), min_size=1, max_size=5, unique_by=lambda p: clean_question(p[0])
-)
+pair_lists = st.lists(st.tuples(questions, answers), min_size=1, max_size=5, unique_by=lambda p: clean_question(p[0]))
 
 
 def _expected(pairs: list[Pair]) -> list[Pair]:
@@ -91,8 +89,7 @@ def _html(form: str) -> Callable[[list[Pair]], str]:
             body = f'<script type="application/ld+json">\n{data}\n</script>'
         elif form == "details":
             body = "\n".join(
-                f"<details>\n<summary>{html.escape(q)}</summary>\n{_html_answer(a)}</details>"
-                for q, a in pairs
+                f"<details>\n<summary>{html.escape(q)}</summary>\n{_html_answer(a)}</details>" for q, a in pairs
             )
         else:
             items = "".join(f"<dt>{html.escape(q)}</dt>\n<dd>{_html_answer(a)}</dd>\n" for q, a in pairs)

@@ -33,9 +33,7 @@ PACKAGED_KB = Path(__file__).resolve().parents[1] / "faqtual" / "data" / "synkin
 LIMITS = Limits()
 
 
-def entry(
-    entry_id: str, question: str, answer: str, *, source: str | None = "ours", line: int = 1
-) -> FaqEntry:
+def entry(entry_id: str, question: str, answer: str, *, source: str | None = "ours", line: int = 1) -> FaqEntry:
     return FaqEntry(
         id=entry_id, question=question, answer=answer, source=source, provenance=(Provenance("f.md", line),)
     )
@@ -57,9 +55,7 @@ def test_exact_duplicate_question_is_an_error() -> None:
     a = entry("a", "What is synkinesis?", "One answer.")
     b = entry("b", "what is  synkinesis", "Another answer.")
     vectors = KbVectors.of([a, b], HashEmbedder())
-    assert codes(duplicate_questions([a, b], vectors, limits=LIMITS)) == [
-        ("error", "duplicate-question", ("a", "b"))
-    ]
+    assert codes(duplicate_questions([a, b], vectors, limits=LIMITS)) == [("error", "duplicate-question", ("a", "b"))]
 
 
 def test_near_duplicate_and_confusable_questions() -> None:
@@ -97,9 +93,7 @@ def test_off_topic_answer_needs_a_low_score_and_better_questions() -> None:
     rng = np.random.default_rng(0)
     questions = [unit(*rng.normal(size=16)) for _ in range(n)]
     answers = [unit(*(q * 3 + rng.normal(size=16) * 0.3)) for q in questions]
-    answers[5] = unit(
-        *(questions[1] + questions[2] + questions[3] + 0.1 * questions[5])
-    )  # answers other questions
+    answers[5] = unit(*(questions[1] + questions[2] + questions[3] + 0.1 * questions[5]))  # answers other questions
     vectors = KbVectors(tuple(q[None] for q in questions), np.stack(answers))
     found = off_topic_answers(entries, vectors, limits=LIMITS)
     assert codes(found) == [("error", "off-topic-answer", ("e5",))]
@@ -108,9 +102,7 @@ def test_off_topic_answer_needs_a_low_score_and_better_questions() -> None:
 
 def test_openings_that_miss_how_long_or_lean_on_context() -> None:
     good = entry("good", "How long does Botox last?", "It lasts about three months. Then it wears off.")
-    late = entry(
-        "late", "How long does synkinesis last?", "Synkinesis is a movement problem. It lasts years."
-    )
+    late = entry("late", "How long does synkinesis last?", "Synkinesis is a movement problem. It lasts years.")
     orphan = entry("orphan", "Who treats it?", "He then decides where to inject.")
     found = codes(answer_openings([good, late, orphan]))
     assert found == [
@@ -205,9 +197,7 @@ def test_lint_the_seed(seed_path: Path) -> None:
     by_code = {f["code"] for f in findings}
     # the two "how long does synkinesis last" answers share a sentence
     assert any(
-        f["code"] == "duplicate-answer"
-        and len(f["entry_ids"]) == 2
-        and all("how-long" in i for i in f["entry_ids"])  # type: ignore[arg-type]
+        f["code"] == "duplicate-answer" and len(f["entry_ids"]) == 2 and all("how-long" in i for i in f["entry_ids"])  # type: ignore[arg-type]
         for f in findings
     )
     # the two answers that do not answer their question

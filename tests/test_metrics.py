@@ -72,9 +72,7 @@ def test_reciprocal_rank() -> None:
     assert reciprocal_rank((), k=5) == 0.0
 
 
-@pytest.mark.parametrize(
-    ("precision", "expected"), [(1.0, 0.9), (0.6, 0.9), (0.5, 0.6), (0.3, 0.3), (0.25, 0.2)]
-)
+@pytest.mark.parametrize(("precision", "expected"), [(1.0, 0.9), (0.6, 0.9), (0.5, 0.6), (0.3, 0.3), (0.25, 0.2)])
 def test_pick_threshold_golden(precision: float, expected: float) -> None:
     assert pick_threshold(EXAMPLE, precision=precision) == expected
 
@@ -184,9 +182,7 @@ def test_is_right_by_id_question_or_alternate() -> None:
 
 def test_load_questions(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
-    path.write_text(
-        '{"q": "what is it", "gold": ["a"]}\n\n{"question": "weather?", "gold": []}\n', encoding="utf-8"
-    )
+    path.write_text('{"q": "what is it", "gold": ["a"]}\n\n{"question": "weather?", "gold": []}\n', encoding="utf-8")
     loaded = load_questions(path)
     assert [(q.question, q.gold, q.line) for q in loaded] == [("what is it", ("a",), 1), ("weather?", (), 3)]
 

@@ -49,18 +49,14 @@ def test_lazy_exports_are_the_real_objects() -> None:
 
 
 def test_version_matches_the_cli() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "faqtual", "--version"], capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([sys.executable, "-m", "faqtual", "--version"], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == f"faqtual, version {faqtual.__version__}"
 
 
 def test_import_is_light() -> None:
     heavy = ["onnxruntime", "bm25s", "numpy", "tokenizers", "torch", "sentence_transformers", "click"]
     code = f"import json, sys, faqtual; print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(proc.stdout) == []
 
 

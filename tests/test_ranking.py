@@ -26,9 +26,7 @@ def test_two_entries_that_answer_alike_are_offered_as_did_you_mean(seed_service:
     result = seed_service.ask("how long does synkinesis last")
     ids = [a.entry_id for a in result.answers]
     assert {ids[0], *result.did_you_mean} >= {
-        a.entry_id
-        for a in result.answers
-        if a.question.startswith("How long does") and "synkinesis last" in a.question
+        a.entry_id for a in result.answers if a.question.startswith("How long does") and "synkinesis last" in a.question
     }
     assert result.did_you_mean, "the two 'how long does synkinesis last' entries are a near tie"
 
@@ -46,14 +44,10 @@ def test_confidences_never_rise_down_the_list(seed_service: FaqService) -> None:
         assert confidences == sorted(confidences, reverse=True)
 
 
-def test_the_first_kb_that_is_sure_answers_and_names_itself(
-    seed_kb: Path, tmp_path: Path, minilm: OnnxMiniLM
-) -> None:
+def test_the_first_kb_that_is_sure_answers_and_names_itself(seed_kb: Path, tmp_path: Path, minilm: OnnxMiniLM) -> None:
     other = tmp_path / "other.jsonl"
     other.write_text(
-        json.dumps(
-            {"id": "shingles-1", "question": "What is shingles?", "answer": "Shingles is a painful rash."}
-        )
+        json.dumps({"id": "shingles-1", "question": "What is shingles?", "answer": "Shingles is a painful rash."})
         + "\n"
     )
     general = open_service(Settings(), kb=str(tmp_path / "general.sqlite"), create=True, embedder=minilm)
@@ -68,9 +62,7 @@ def test_the_first_kb_that_is_sure_answers_and_names_itself(
 
 
 def test_cli_asks_several_kbs_in_order(seed_kb: Path) -> None:
-    done = run_faqtual(
-        ["ask", "what does synkinesis mean", "--kb", "default", "--kb", str(seed_kb), "--json"]
-    )
+    done = run_faqtual(["ask", "what does synkinesis mean", "--kb", "default", "--kb", str(seed_kb), "--json"])
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["answered"] and data["answers"][0]["kb"] == "synkinesis"  # the packaged KB came first
@@ -79,9 +71,7 @@ def test_cli_asks_several_kbs_in_order(seed_kb: Path) -> None:
 def test_large_kbs_use_the_hnsw_index_and_find_the_same_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     entries = [
         FaqEntry(id=f"e{n}", question=f"What is condition number {n} called {word}?", answer=f"It is {word}.")
-        for n, word in enumerate(
-            ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"] * 5
-        )
+        for n, word in enumerate(["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"] * 5)
     ]
     embedder = HashEmbedder()
     units = units_for(entries, large=True)
@@ -101,10 +91,7 @@ def test_large_kbs_use_the_hnsw_index_and_find_the_same_entry(monkeypatch: pytes
 def test_a_large_kb_index_is_cached_and_reloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("faqtual.service.LARGE_KB", 5)
     monkeypatch.setattr("faqtual.indexing.LARGE_KB", 5)
-    rows = [
-        {"id": f"q{n}", "question": f"What is disease {n}?", "answer": f"Disease {n} is rare."}
-        for n in range(12)
-    ]
+    rows = [{"id": f"q{n}", "question": f"What is disease {n}?", "answer": f"Disease {n} is rare."} for n in range(12)]
     source = tmp_path / "kb.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     settings = Settings(cache_dir=str(tmp_path / "cache"))

@@ -64,9 +64,7 @@ def test_dev_set_rates_through_the_service(
     rows = _dev()
     results = default_service.ask_many([q for q, _ in rows])
     red_hits = [
-        r.safety is not None and r.safety.rule == want
-        for r, (_, want) in zip(results, rows, strict=True)
-        if want
+        r.safety is not None and r.safety.rule == want for r, (_, want) in zip(results, rows, strict=True) if want
     ]
     harmless_ok = [r.safety is None for r, (_, want) in zip(results, rows, strict=True) if want is None]
     red_rate = sum(red_hits) / len(red_hits)
@@ -223,9 +221,7 @@ def test_load_a_rules_file(tmp_path: Path) -> None:
     path.write_text(GOOD_RULE, encoding="utf-8")
     rules = SafetyRules.load(path)
     assert [r.id for r in rules.rules] == ["r1"]
-    assert rules.check("Please HELP   me now!") == SafetyHit(
-        "r1", Disposition.EMERGENCY, "Call for help.", "phrase"
-    )
+    assert rules.check("Please HELP   me now!") == SafetyHit("r1", Disposition.EMERGENCY, "Call for help.", "phrase")
 
 
 def test_unknown_disposition_lists_the_valid_ones(tmp_path: Path) -> None:

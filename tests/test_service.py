@@ -99,9 +99,7 @@ def test_entries_and_entry(seed_service: FaqService) -> None:
         seed_service.entry("no-such-id")
 
 
-def test_set_threshold_is_stored_and_used(
-    seed_service: FaqService, seed_kb: Path, minilm: OnnxMiniLM
-) -> None:
+def test_set_threshold_is_stored_and_used(seed_service: FaqService, seed_kb: Path, minilm: OnnxMiniLM) -> None:
     off_topic = "what's the weather in Paris tomorrow"
     assert not seed_service.ask(off_topic).answered
     seed_service.set_threshold(0.0)

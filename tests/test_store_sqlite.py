@@ -168,9 +168,7 @@ entry_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, ma
             source=st.none() | entry_text,
             url=st.none() | entry_text,
             tags=st.lists(entry_text, max_size=2).map(tuple),
-            provenance=st.lists(st.builds(Provenance, entry_text, st.integers(1, 10**6)), max_size=2).map(
-                tuple
-            ),
+            provenance=st.lists(st.builds(Provenance, entry_text, st.integers(1, 10**6)), max_size=2).map(tuple),
         ),
         max_size=5,
         unique_by=lambda e: e.id,

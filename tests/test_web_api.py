@@ -53,9 +53,7 @@ def server(built_kb: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture
 def curated(built_kb: Path, tmp_path: Path) -> Iterator[LiveServer]:
     """A private server whose KB the test may change, with question logging on."""
-    with serve(
-        copy_kb(built_kb, tmp_path), tmp_path, rate_limit="1000", rate_burst="1000", log_questions="1"
-    ) as live:
+    with serve(copy_kb(built_kb, tmp_path), tmp_path, rate_limit="1000", rate_burst="1000", log_questions="1") as live:
         yield live
 
 
@@ -119,10 +117,7 @@ def test_entries_list_every_entry_of_the_kb(client: httpx.Client) -> None:
     entries = client.get("/v1/entries").json()
     assert len(entries) == DEFAULT_FAQ.read_text(encoding="utf-8").count("\n## ")
     assert [e["entry_id"] for e in client.get("/v1/entries", params={"search": "botox"}).json()]
-    assert all(
-        "botox" in (e["question"] + e["answer"]).lower()
-        for e in client.get("/v1/entries?search=botox").json()
-    )
+    assert all("botox" in (e["question"] + e["answer"]).lower() for e in client.get("/v1/entries?search=botox").json())
 
 
 @pytest.mark.parametrize(
@@ -171,9 +166,7 @@ def test_health_ready_and_metrics(client: httpx.Client) -> None:
     client.post("/v1/ask", json={"question": IN_SCOPE})
     client.post("/v1/ask", json={"question": OUT_OF_SCOPE})
     text = client.get("/metrics").text
-    assert re.search(
-        r'^faqtual_requests_total\{route="/v1/ask",method="POST",status="200"\} [1-9]', text, re.M
-    )
+    assert re.search(r'^faqtual_requests_total\{route="/v1/ask",method="POST",status="200"\} [1-9]', text, re.M)
     assert re.search(r'^faqtual_questions_total\{outcome="answered"\} [1-9]', text, re.M)
     assert re.search(r'^faqtual_questions_total\{outcome="abstained"\} [1-9]', text, re.M)
     assert re.search(r'^faqtual_request_seconds_bucket\{route="/v1/ask",le="\+Inf"\} [1-9]', text, re.M)
@@ -203,21 +196,15 @@ def test_concurrent_questions_are_encoded_together(server: LiveServer) -> None:
 
     async def flood() -> list[int]:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
-            replies = await asyncio.gather(
-                *(c.post("/v1/ask", json={"question": f"botox {i}"}) for i in range(32))
-            )
+            replies = await asyncio.gather(*(c.post("/v1/ask", json={"question": f"botox {i}"}) for i in range(32)))
             return [r.status_code for r in replies]
 
     with server.client() as c:
         before = c.get("/metrics").text
         assert asyncio.run(flood()) == [200] * 32
         after = c.get("/metrics").text
-    questions = counter(after, "faqtual_batched_questions_total") - counter(
-        before, "faqtual_batched_questions_total"
-    )
-    batches = counter(after, "faqtual_encoder_batches_total") - counter(
-        before, "faqtual_encoder_batches_total"
-    )
+    questions = counter(after, "faqtual_batched_questions_total") - counter(before, "faqtual_batched_questions_total")
+    batches = counter(after, "faqtual_encoder_batches_total") - counter(before, "faqtual_encoder_batches_total")
     assert questions == 32
     assert batches < 32
 
@@ -295,13 +282,8 @@ def test_curator_changes_are_served_within_two_seconds(curated: LiveServer) -> N
         while c.post("/v1/ask", json={"question": question}).json()["answers"][0]["entry_id"] != entry_id:
             assert time.monotonic() - start < 2.0
         changed = {**entry, "answer": "Updated: cold water is fine."}
-        assert (
-            c.put(f"/v1/admin/entries/{entry_id}", json=changed, headers=AUTH).json()["kb_version"]
-            == version + 1
-        )
-        assert (
-            c.post("/v1/ask", json={"question": question}).json()["answers"][0]["answer"] == changed["answer"]
-        )
+        assert c.put(f"/v1/admin/entries/{entry_id}", json=changed, headers=AUTH).json()["kb_version"] == version + 1
+        assert c.post("/v1/ask", json={"question": question}).json()["answers"][0]["answer"] == changed["answer"]
         assert c.delete(f"/v1/admin/entries/{entry_id}", headers=AUTH).status_code == 200
         assert_error(c.get(f"/v1/entries/{entry_id}"), 404)
         assert_error(c.delete(f"/v1/admin/entries/{entry_id}", headers=AUTH), 404)

@@ -89,9 +89,7 @@ def test_micro_batcher_hands_errors_to_every_waiting_question() -> None:
         batcher = MicroBatcher(broken, max_size=4, wait=0.01)
         await batcher.start()
         try:
-            return await asyncio.gather(
-                *(batcher.ask("q", top=None) for _ in range(3)), return_exceptions=True
-            )
+            return await asyncio.gather(*(batcher.ask("q", top=None) for _ in range(3)), return_exceptions=True)
         finally:
             await batcher.stop()
 

@@ -66,11 +66,7 @@ def load_questions(path: Path) -> list[LabeledQuestion]:
             raise IngestError(f"not valid JSON ({exc.msg})", file=str(path), line=number) from exc
         question = data.get("q", data.get("question")) if isinstance(data, dict) else None
         gold = data.get("gold") if isinstance(data, dict) else None
-        if (
-            not isinstance(question, str)
-            or not isinstance(gold, list)
-            or not all(isinstance(g, str) for g in gold)
-        ):
+        if not isinstance(question, str) or not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
             raise IngestError(
                 'expected {"q": "question text", "gold": ["entry id or question", ...]}',
                 file=str(path),
@@ -92,9 +88,7 @@ def is_right(answer: Answer, gold: Sequence[str]) -> bool:
     return answer.entry_id in gold or any(_key(q) in keys for q in (answer.question, *answer.alternates))
 
 
-def run(
-    service: FaqService, questions: Sequence[LabeledQuestion], *, threshold: float | None = None
-) -> EvalRun:
+def run(service: FaqService, questions: Sequence[LabeledQuestion], *, threshold: float | None = None) -> EvalRun:
     """Ask every question (in batches) and judge the ranked answers."""
     records = []
     for start in range(0, len(questions), 64):

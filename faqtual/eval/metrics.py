@@ -140,9 +140,7 @@ def reliability(judged: Sequence[Judged], *, bins: int = 10) -> list[Reliability
         low, high = b / bins, (b + 1) / bins
         inside = [j for j in judged if low <= j.confidence < high or (b == bins - 1 and j.confidence == 1.0)]
         correct = [1.0 if (j.in_scope and j.hits and j.hits[0]) else 0.0 for j in inside]
-        out.append(
-            ReliabilityBin(low, high, len(inside), _mean([j.confidence for j in inside]), _mean(correct))
-        )
+        out.append(ReliabilityBin(low, high, len(inside), _mean([j.confidence for j in inside]), _mean(correct)))
     return out
 
 

@@ -25,9 +25,7 @@ from faqtual.eval.metrics import (
 )
 from faqtual.eval.runfile import SavedQuestion, SavedRun
 
-Outcome = Literal[
-    "right", "wrong answer", "right answer withheld", "missed", "out of scope answered", "abstained"
-]
+Outcome = Literal["right", "wrong answer", "right answer withheld", "missed", "out of scope answered", "abstained"]
 
 #: Outcomes listed under "questions that went wrong", worst first.
 WRONG: tuple[Outcome, ...] = ("wrong answer", "out of scope answered", "right answer withheld", "missed")
@@ -125,16 +123,11 @@ def _axes(x_label: str, y_label: str) -> list[str]:
         parts.append(f'<line x1="{_x(0)}" y1="{_y(v)}" x2="{_x(1)}" y2="{_y(v)}" class="grid"/>')
         parts.append(f'<text x="{_L - 6}" y="{_y(v) + 4}" text-anchor="end">{v:.1f}</text>')
         parts.append(f'<text x="{_x(v)}" y="{_H - _B + 16}" text-anchor="middle">{v:.1f}</text>')
-    parts.append(
-        f'<rect x="{_x(0)}" y="{_y(1)}" width="{_x(1) - _x(0)}" height="{_y(0) - _y(1)}" class="frame"/>'
-    )
-    parts.append(
-        f'<text x="{(_x(0) + _x(1)) / 2}" y="{_H - 8}" text-anchor="middle">{escape(x_label)}</text>'
-    )
+    parts.append(f'<rect x="{_x(0)}" y="{_y(1)}" width="{_x(1) - _x(0)}" height="{_y(0) - _y(1)}" class="frame"/>')
+    parts.append(f'<text x="{(_x(0) + _x(1)) / 2}" y="{_H - 8}" text-anchor="middle">{escape(x_label)}</text>')
     mid = (_y(0) + _y(1)) / 2
     parts.append(
-        f'<text x="14" y="{mid}" text-anchor="middle" transform="rotate(-90 14 {mid})">'
-        f"{escape(y_label)}</text>"
+        f'<text x="14" y="{mid}" text-anchor="middle" transform="rotate(-90 14 {mid})">{escape(y_label)}</text>'
     )
     return parts
 
@@ -254,12 +247,9 @@ def _pct(v: float) -> str:
 
 def _headline(m: Metrics, ece: float) -> str:
     cards = [
-        f'<div class="card"><b>{_pct(getattr(m, f))}</b><span>{escape(label)}</span></div>'
-        for label, f in _HEADLINE
+        f'<div class="card"><b>{_pct(getattr(m, f))}</b><span>{escape(label)}</span></div>' for label, f in _HEADLINE
     ]
-    cards.append(
-        f'<div class="card"><b>{ece:.3f}</b><span>calibration error (ECE), lower is better</span></div>'
-    )
+    cards.append(f'<div class="card"><b>{ece:.3f}</b><span>calibration error (ECE), lower is better</span></div>')
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
@@ -351,9 +341,7 @@ def _changes_table(found: Sequence[Change], labels: tuple[str, str]) -> str:
         f"<td>{_tag(c.before)}</td><td>{_tag(c.after)}</td></tr>"
         for c in sorted(found, key=lambda c: order[c.verdict])
     ]
-    head = (
-        f"<tr><th>change</th><th>question</th><th>{escape(labels[1])}</th><th>{escape(labels[0])}</th></tr>"
-    )
+    head = f"<tr><th>change</th><th>question</th><th>{escape(labels[1])}</th><th>{escape(labels[0])}</th></tr>"
     return f"<p>{summary}.</p><table>{head}{''.join(rows)}</table>"
 
 

@@ -123,9 +123,7 @@ def loads(text: str, *, source: str) -> SavedRun:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise IngestError(
-            f"not a run file: invalid JSON ({exc.msg} at line {exc.lineno})", file=source
-        ) from exc
+        raise IngestError(f"not a run file: invalid JSON ({exc.msg} at line {exc.lineno})", file=source) from exc
     try:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             found = data.get("format") if isinstance(data, dict) else None

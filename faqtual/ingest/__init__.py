@@ -54,9 +54,7 @@ def _looks_binary(data: bytes) -> bool:
 
 def _decode(data: bytes, *, file: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise IngestError(
-            "is UTF-16 text; save it as UTF-8 (for example: iconv -f utf-16 -t utf-8)", file=file
-        )
+        raise IngestError("is UTF-16 text; save it as UTF-8 (for example: iconv -f utf-16 -t utf-8)", file=file)
     if _looks_binary(data) or b"\x00" in data:
         raise IngestError(
             "looks like a binary file, not an FAQ (it holds NUL or other control bytes); "
@@ -101,8 +99,7 @@ def parse_file(path: Path, *, display_name: str | None = None) -> ParseResult:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(
-            f"unsupported file type {path.suffix or '(no suffix)'!r}; "
-            f"supported: {', '.join(SUPPORTED_SUFFIXES)}",
+            f"unsupported file type {path.suffix or '(no suffix)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}",
             file=file,
         )
     try:

@@ -172,9 +172,7 @@ def _json_ld(script: _Node) -> Iterator[_Candidate]:
     try:
         data: object = json.loads(source)
     except (ValueError, RecursionError) as error:
-        yield _Candidate(
-            script.line, "", problem=f"invalid JSON-LD in this <script> ({error}); fix or remove it"
-        )
+        yield _Candidate(script.line, "", problem=f"invalid JSON-LD in this <script> ({error}); fix or remove it")
         return
     stack = [data]
     while stack:
@@ -194,13 +192,9 @@ def _question(item: dict[str, object], line: int) -> _Candidate:
     name = item.get("name")
     accepted = item.get("acceptedAnswer")
     answers = accepted if isinstance(accepted, list) else [accepted]
-    answer = next(
-        (a["text"] for a in answers if isinstance(a, dict) and isinstance(a.get("text"), str)), None
-    )
+    answer = next((a["text"] for a in answers if isinstance(a, dict) and isinstance(a.get("text"), str)), None)
     if not isinstance(name, str) or answer is None:
-        return _Candidate(
-            line, "", problem=f"a JSON-LD Question without a 'name' and 'acceptedAnswer.text': {name!r}"
-        )
+        return _Candidate(line, "", problem=f"a JSON-LD Question without a 'name' and 'acceptedAnswer.text': {name!r}")
     try:
         return _Candidate(line, html_to_text(name), html_to_text(answer))
     except IngestError as error:
@@ -229,9 +223,7 @@ def _definition_list(node: _Node) -> Iterator[_Candidate]:
             answer = "\n\n".join(_text(d) for d in descriptions)
             yield _Candidate(terms[0].line, _text(terms[0]), answer, tuple(_text(t) for t in terms[1:]))
         else:
-            yield from (
-                _Candidate(t.line, "", problem=f"the term {_text(t)!r} has no <dd> answer") for t in terms
-            )
+            yield from (_Candidate(t.line, "", problem=f"the term {_text(t)!r} has no <dd> answer") for t in terms)
 
 
 def _candidates(node: _Node) -> Iterator[_Candidate]:

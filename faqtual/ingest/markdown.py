@@ -105,9 +105,7 @@ def _front_matter(lines: list[str], file: str) -> tuple[KbOptions, int]:
         except ValueError:
             threshold = math.nan
         if not 0.0 <= threshold <= 1.0:
-            raise IngestError(
-                f"threshold {raw!r} is not a number between 0 and 1 (such as 0.55)", file=file, line=line
-            )
+            raise IngestError(f"threshold {raw!r} is not a number between 0 and 1 (such as 0.55)", file=file, line=line)
     options = KbOptions(
         name=text.get("name"),
         title=text.get("title"),

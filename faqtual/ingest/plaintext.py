@@ -96,7 +96,6 @@ def parse(text: str, *, file: str) -> ParseResult:
     if preamble and question is not None:
         collector.reject(
             preamble[0].line,
-            f"{len(preamble)} paragraph(s) before the first question belong to no entry "
-            "(a title or an introduction?)",
+            f"{len(preamble)} paragraph(s) before the first question belong to no entry (a title or an introduction?)",
         )
     return collector.result()

@@ -70,14 +70,11 @@ def parse(text: str, *, file: str, delimiter: Delimiter) -> ParseResult:
             raise IngestError(
                 f"the header row has no {' or '.join(repr(m) for m in missing)} column "
                 f"(found: {', '.join(repr(c) for c in header)}); "
-                f"name the columns {', '.join(REQUIRED_COLUMNS)} in the first row"
-                + _delimiter_tip(header, delimiter),
+                f"name the columns {', '.join(REQUIRED_COLUMNS)} in the first row" + _delimiter_tip(header, delimiter),
                 file=file,
                 line=start,
             )
-        index = {
-            name: columns.index(name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if name in columns
-        }
+        index = {name: columns.index(name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if name in columns}
         start = reader.line_num + 1
         for row in reader:
             line, start = start, reader.line_num + 1

@@ -108,9 +108,7 @@ class PostgresStore:
             SchemaVersionError: the schema is behind or ahead of this faqtual.
         """
         if not kb.strip():
-            raise StoreError(
-                "The KB name is empty; set kb_name (FAQTUAL_KB_NAME) to a name such as 'default'."
-            )
+            raise StoreError("The KB name is empty; set kb_name (FAQTUAL_KB_NAME) to a name such as 'default'.")
         where = mask_dsn(dsn)
         with connect(dsn, timeout=timeout) as conn:
             try:
@@ -158,9 +156,7 @@ class PostgresStore:
                 "Check that PostgreSQL is running; the next request reconnects."
             ) from exc
         except psycopg.Error as exc:
-            raise StoreError(
-                f"PostgreSQL error on {self.path}: {scrub(str(exc).strip(), self._dsn)}"
-            ) from exc
+            raise StoreError(f"PostgreSQL error on {self.path}: {scrub(str(exc).strip(), self._dsn)}") from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -209,9 +205,7 @@ class PostgresStore:
         """Read entries, options and version in one ``REPEATABLE READ`` transaction."""
         with self._transaction() as conn:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            row = conn.execute(
-                "SELECT version, options FROM faqtual_kbs WHERE kb = %s", (self.kb,)
-            ).fetchone()
+            row = conn.execute("SELECT version, options FROM faqtual_kbs WHERE kb = %s", (self.kb,)).fetchone()
             entries = tuple(s.entry for s in self._stored_entries(conn))
         version, options = (int(row[0]), _options(row[1])) if row else (0, KbOptions())
         self._saw(version)
@@ -324,19 +318,13 @@ class PostgresStore:
                 cur.executemany(
                     "INSERT INTO faqtual_embeddings(kb, text_hash, model_id, vector) VALUES (%s,%s,%s,%s) "
                     "ON CONFLICT DO NOTHING",
-                    [
-                        (self.kb, h, model_id, np.asarray(v, dtype="<f4").tobytes())
-                        for h, v in vectors.items()
-                    ],
+                    [(self.kb, h, model_id, np.asarray(v, dtype="<f4").tobytes()) for h, v in vectors.items()],
                 )
                 if flags:
                     files = sorted({f.provenance.file for f in flags})
-                    cur.execute(
-                        "DELETE FROM faqtual_ingest_flags WHERE kb = %s AND file = ANY(%s)", (self.kb, files)
-                    )
+                    cur.execute("DELETE FROM faqtual_ingest_flags WHERE kb = %s AND file = ANY(%s)", (self.kb, files))
                     cur.executemany(
-                        "INSERT INTO faqtual_ingest_flags(kb, file, line, code, message) "
-                        "VALUES (%s,%s,%s,%s,%s)",
+                        "INSERT INTO faqtual_ingest_flags(kb, file, line, code, message) VALUES (%s,%s,%s,%s,%s)",
                         [(self.kb, f.provenance.file, f.provenance.line, f.code, f.message) for f in flags],
                     )
             if options is not None:
@@ -364,9 +352,7 @@ class PostgresStore:
             "UPDATE faqtual_kbs SET version = version + 1 WHERE kb = %s RETURNING version", (self.kb,)
         ).fetchone()
         if row is None:
-            raise StoreError(
-                f"KB '{self.kb}' was deleted from {mask_dsn(self._dsn)}; create it again with ingest."
-            )
+            raise StoreError(f"KB '{self.kb}' was deleted from {mask_dsn(self._dsn)}; create it again with ingest.")
         # Delivered at commit, and only if the transaction commits.
         conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, self.kb))
         return int(row[0])

@@ -83,9 +83,7 @@ class SqliteStore:
             if not os.access(path.parent, os.W_OK):
                 raise StoreError(f"Cannot create KB {path}: folder {path.parent} is not writable.")
         elif create and not os.access(path, os.W_OK):
-            raise StoreError(
-                f"KB file {path} is read-only; make it writable (chmod u+w) or use another --kb."
-            )
+            raise StoreError(f"KB file {path} is read-only; make it writable (chmod u+w) or use another --kb.")
         elif create and not os.access(path.parent, os.W_OK):
             raise StoreError(
                 f"Cannot write KB {path}: its folder {path.parent} is not writable (SQLite keeps its "
@@ -98,9 +96,7 @@ class SqliteStore:
                 # cannot write (a read-only mount, a shared install) would not open at all. We cannot
                 # write it either, so read it as immutable.
                 target, uri = f"{path.resolve().as_uri()}?immutable=1", True
-            conn = sqlite3.connect(
-                target, timeout=30.0, check_same_thread=False, isolation_level=None, uri=uri
-            )
+            conn = sqlite3.connect(target, timeout=30.0, check_same_thread=False, isolation_level=None, uri=uri)
             conn.execute("PRAGMA foreign_keys = ON")
             if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -315,8 +311,7 @@ class SqliteStore:
     @staticmethod
     def _put_options(conn: sqlite3.Connection, options: KbOptions) -> None:
         conn.execute(
-            "INSERT INTO meta(key, value) VALUES ('options', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta(key, value) VALUES ('options', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (json.dumps(asdict(options)),),
         )
 
@@ -402,8 +397,7 @@ class SqliteStore:
         """The latest feedback, newest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT query_id, entry_id, helpful, comment, given_at FROM feedback "
-                "ORDER BY id DESC LIMIT ?",
+                "SELECT query_id, entry_id, helpful, comment, given_at FROM feedback ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
         return [Feedback(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]

@@ -14,9 +14,7 @@ from faqtual.web.state import WebState
 #: Response header of ``/v1/ask``: the KB version whose index gave every answer.
 KB_VERSION_HEADER = "X-KB-Version"
 
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorOut} for code in (400, 404, 413, 422, 429, 503)
-}
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorOut} for code in (400, 404, 413, 422, 429, 503)}
 
 
 def public_router(state: WebState) -> APIRouter:

@@ -63,18 +63,12 @@ def status_for(exc: FaqtualError) -> int:
     return next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
 
 
-def _error(
-    request: Request, state: WebState, status: int, message: str, headers: dict[str, str] | None
-) -> Response:
+def _error(request: Request, state: WebState, status: int, message: str, headers: dict[str, str] | None) -> Response:
     wants_html = not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", "")
     if wants_html:
         context = {"title": "Ask about synkinesis", "error": message, "question": ""}
-        return state.templates.TemplateResponse(
-            request, "index.html", context, status_code=status, headers=headers
-        )
-    return JSONResponse(
-        {"ok": False, "error": message, "status": status}, status_code=status, headers=headers
-    )
+        return state.templates.TemplateResponse(request, "index.html", context, status_code=status, headers=headers)
+    return JSONResponse({"ok": False, "error": message, "status": status}, status_code=status, headers=headers)
 
 
 def _install_error_handlers(app: FastAPI, state: WebState) -> None:

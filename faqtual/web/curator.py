@@ -29,9 +29,7 @@ def curator_router(state: WebState) -> APIRouter:
     def require_key(request: Request) -> None:
         state.require_key(request)
 
-    router = APIRouter(
-        prefix=CURATOR_PREFIX, tags=["curator"], dependencies=[Depends(require_key)], responses=ERRORS
-    )
+    router = APIRouter(prefix=CURATOR_PREFIX, tags=["curator"], dependencies=[Depends(require_key)], responses=ERRORS)
 
     async def written(version: int, entry_id: str | None = None) -> WriteOut:
         state.ready = True
@@ -58,9 +56,7 @@ def curator_router(state: WebState) -> APIRouter:
     @router.post("/entries/{entry_id}/alternates", response_model=WriteOut)
     async def add_alternate(entry_id: str, body: AlternateIn) -> WriteOut:
         """Accept a question (e.g. a logged one, by ``query_id``) as another way to ask ``entry_id``."""
-        version = await asyncio.to_thread(
-            state.service.add_alternate, entry_id, body.question, query_id=body.query_id
-        )
+        version = await asyncio.to_thread(state.service.add_alternate, entry_id, body.question, query_id=body.query_id)
         return await written(version, entry_id)
 
     @router.post("/ingest", response_model=WriteOut)

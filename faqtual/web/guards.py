@@ -41,9 +41,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.upload_bytes if scope["path"].startswith(self.upload_prefix) else self.max_bytes
-        message = (
-            f"The request body is larger than {limit:,} bytes; send a shorter question or a smaller file."
-        )
+        message = f"The request body is larger than {limit:,} bytes; send a shorter question or a smaller file."
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _send_error(send, 413, message)
@@ -135,9 +133,7 @@ class ApiKeys:
             try:
                 text = Path(settings.api_key_file).read_text(encoding="utf-8")
             except OSError as exc:
-                raise ConfigError(
-                    f"Cannot read api_key_file {settings.api_key_file}: {exc.strerror}."
-                ) from exc
+                raise ConfigError(f"Cannot read api_key_file {settings.api_key_file}: {exc.strerror}.") from exc
             items += [line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"]
         for digest in items:
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):

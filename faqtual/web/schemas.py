@@ -14,9 +14,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(description="The patient's question, in their words.")
-    top: int | None = Field(
-        default=None, ge=1, le=50, description="Candidates to return (default: the setting)."
-    )
+    top: int | None = Field(default=None, ge=1, le=50, description="Candidates to return (default: the setting).")
     kb: str | None = Field(default=None, description="KB name; must be the served KB's name if given.")
 
 

@@ -120,9 +120,7 @@ class WebState:
             loaded = await asyncio.to_thread(self.service.loaded)
             suggestions = [e.question for e in loaded.index.entries[:SUGGESTIONS]]
             options = loaded.options
-            result = reply(
-                question, kind, suggestions=suggestions, kb=options.name, disclaimer=options.disclaimer
-            )
+            result = reply(question, kind, suggestions=suggestions, kb=options.name, disclaimer=options.disclaimer)
             return uuid.uuid4().hex, result
         result = await self.batcher.ask(question, top=top, kb=kb)
         query_id = uuid.uuid4().hex

@@ -74,7 +74,6 @@ class CountingEmbedder:
         return self.inner.embed(texts)
 
 
-
 def test_a_curator_change_on_one_replica_reaches_the_other(pg_schema_dsn: str, minilm: OnnxMiniLM) -> None:
     curator_side = open_service(Settings(), kb=pg_schema_dsn, create=True, embedder=minilm)
     _ingest(curator_side)

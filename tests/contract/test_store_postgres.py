@@ -38,9 +38,7 @@ def _tables(dsn: str) -> set[str]:
 
 
 def test_opening_an_empty_database_names_the_migrate_command(pg_schema_dsn: str) -> None:
-    with pytest.raises(
-        StoreError, match=r"has no faqtual schema\. Create it with 'faqtual migrate --store DSN'"
-    ):
+    with pytest.raises(StoreError, match=r"has no faqtual schema\. Create it with 'faqtual migrate --store DSN'"):
         PostgresStore.open(pg_schema_dsn)
     assert _tables(pg_schema_dsn) == set()  # nothing created behind the user's back
 
@@ -75,9 +73,7 @@ def test_a_schema_behind_is_never_migrated_on_open(pg_schema_dsn: str, *, create
     store.write(entries=[_entry("a")], remove_ids=(), vectors={}, model_id="m", flags=(), options=None)
     store.close()
     _roll_back_to_schema_1(pg_schema_dsn)
-    with pytest.raises(
-        SchemaVersionError, match=r"schema version 1; this faqtual needs 2.*'faqtual migrate --store"
-    ):
+    with pytest.raises(SchemaVersionError, match=r"schema version 1; this faqtual needs 2.*'faqtual migrate --store"):
         PostgresStore.open(pg_schema_dsn, create=create)
     assert "faqtual_query_log" not in _tables(pg_schema_dsn)
     assert migrate(pg_schema_dsn).applied == ("0002_log_feedback.sql",)
@@ -91,9 +87,7 @@ def test_a_schema_ahead_asks_to_upgrade_faqtual(pg_schema_dsn: str) -> None:
     with psycopg.connect(pg_schema_dsn) as conn:
         conn.execute("INSERT INTO faqtual_migrations(version, name) VALUES (99, '0099_future.sql')")
     for attempt in (lambda: PostgresStore.open(pg_schema_dsn, create=True), lambda: migrate(pg_schema_dsn)):
-        with pytest.raises(
-            SchemaVersionError, match=r"version 99, newer than this faqtual.*pip install -U faqtual"
-        ):
+        with pytest.raises(SchemaVersionError, match=r"version 99, newer than this faqtual.*pip install -U faqtual"):
             attempt()
 
 
@@ -149,9 +143,7 @@ def test_a_closed_store_says_so(pg_schema_dsn: str) -> None:
         store.version()
 
 
-def test_cli_migrate_reads_the_dsn_from_the_environment(
-    pg_schema_dsn: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_migrate_reads_the_dsn_from_the_environment(pg_schema_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAQTUAL_STORE", pg_schema_dsn)
     first = CliRunner().invoke(cli_module.cli, ["migrate", "--json"], catch_exceptions=False)
     assert json.loads(first.output) == {
@@ -163,9 +155,7 @@ def test_cli_migrate_reads_the_dsn_from_the_environment(
     assert second.output == "Schema already at version 2; nothing to do.\n"
 
 
-def test_cli_migrate_needs_a_postgres_dsn(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_migrate_needs_a_postgres_dsn(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["faqtual", "migrate", "--store", "kb.sqlite"])
     with pytest.raises(SystemExit) as info:
         cli_module.main()
@@ -192,11 +182,8 @@ def test_a_missing_extra_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch)
     for name in [m for m in sys.modules if m == "psycopg" or m.startswith(("psycopg.", "faqtual.store.p"))]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "psycopg", None)
-    with pytest.raises(
-        StoreError, match=r"needs the postgres extra \(psycopg is not installed\).*faqtual\[postgres\]"
-    ):
+    with pytest.raises(StoreError, match=r"needs the postgres extra \(psycopg is not installed\).*faqtual\[postgres\]"):
         open_postgres("postgresql://h/db", kb_name="default")
-
 
 
 def _listening(store: PostgresStore) -> bool:
@@ -215,9 +202,7 @@ def test_a_listening_replica_sees_a_change_made_elsewhere_within_two_seconds(pg_
         assert [e.id for e in replica.snapshot().entries] == ["a"]
         age = replica.version_age()
         assert age is not None and age < 2.0
-        assert (
-            replica.write(entries=[], remove_ids=["a"], vectors={}, model_id="m", flags=(), options=None) == 2
-        )
+        assert replica.write(entries=[], remove_ids=["a"], vectors={}, model_id="m", flags=(), options=None) == 2
         assert replica.version() == 2  # its own write is seen at once
     finally:
         replica.close()
