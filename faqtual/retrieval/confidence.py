@@ -1,13 +1,19 @@
-"""Fusion of the per-entry features into a rank score and a calibrated confidence.
+"""Ranking and calibrated confidence from the per-entry features.
 
-Ranking is a weighted sum of the features (a linear fusion of dense and BM25
-evidence; weights tuned on the labeled development sets). Confidence is a
-logistic model (Platt scaling, Platt 1999) over the candidate's features and
-its margin over the best *other* entry, fitted on labeled
-questions where out-of-scope questions count as wrong answers. So a confidence
-of 0.8 means: on questions like the labeled ones, such an answer was right
-about 80 % of the time. The fitted numbers ship in ``faqtual/data/scoring.json``
-and are rebuilt with ``python benchmarks/train_scoring.py``.
+Two small gradient-boosted tree ensembles (see :mod:`faqtual.retrieval.trees`)
+do the work. The *ranker* scores each candidate entry from its features, their
+distance to the best candidate's and its rank on each one (a candidate that
+wins on question similarity but trails far on BM25 is judged in that light),
+fitted on labeled questions to tell the right entry from the others. The
+*confidence* model maps the top candidate's features, its ranker score and its
+margin over the best *other* entry to the probability that it is right, fitted
+on the same questions with out-of-scope questions counting as wrong answers and
+then Platt-scaled (Platt 1999) on held-out folds. So a confidence of 0.8 means:
+on questions like the labeled ones, such an answer was right about 80 % of the
+time. Large KBs, with far fewer labeled questions, use linear models in both roles
+(:mod:`faqtual.retrieval.linear`). The fitted models ship in
+``faqtual/data/scoring.json`` and are rebuilt with
+``python benchmarks/train_scoring.py``.
 """
 
 from __future__ import annotations
@@ -22,59 +28,89 @@ import numpy.typing as npt
 
 from faqtual.errors import ModelError
 from faqtual.retrieval.index import FEATURES, LARGE_KB
+from faqtual.retrieval.linear import LinearModel
+from faqtual.retrieval.trees import TreeEnsemble
 
 Array = npt.NDArray[np.float32]
+#: A fitted score over rows of inputs: trees for small KBs, linear for large ones.
+Scorer = TreeEnsemble | LinearModel
 
-# The fused score itself is left out: it is a linear mix of the features (collinear).
-CONFIDENCE_INPUTS = (*FEATURES, "margin")
+#: Columns the ranker reads per candidate: the features, each minus the best
+#: candidate's value, and the candidate's rank (0 = best) on each feature.
+RANK_INPUTS = (
+    *FEATURES,
+    *(f"{name}_gap" for name in FEATURES),
+    *(f"{name}_rank" for name in FEATURES),
+)
+#: Columns the confidence model reads for a candidate.
+CONFIDENCE_INPUTS = (*FEATURES, "rank_score", "margin")
+#: The margin of a lone candidate (a KB of one entry): as sure as margins get.
+LONE_MARGIN = 10.0
+
+
+def rank_inputs(features: Array) -> Array:
+    """The ranker's input rows for candidates whose features are ``features`` (one row each)."""
+    features = np.asarray(features, dtype=np.float32)
+    gaps = features - features.max(axis=0, initial=-np.inf) if len(features) else features
+    ranks = np.argsort(np.argsort(-features, axis=0, kind="stable"), axis=0, kind="stable")
+    return np.hstack([features, gaps, ranks.astype(np.float32)])
+
+
+def confidence_inputs(features: Array, scores: Array, order: npt.NDArray[np.int64]) -> Array:
+    """Confidence-model rows for the candidates in ``order`` (best first), given ranker ``scores``."""
+    top = scores[order]
+    if len(top) > 1:
+        best_other = np.where(np.arange(len(order)) == 0, top[1], top[0])
+    else:
+        best_other = top - LONE_MARGIN
+    return np.column_stack([features[order], top, top - best_other]).astype(np.float32)
 
 
 @dataclass(frozen=True)
 class ScoringModel:
-    """Rank weights (one per feature) and the logistic confidence model.
+    """The ranker, the calibrated confidence model and the default abstention threshold.
 
     ``large`` optionally holds a second model for large KBs, whose index has
     other units (see :data:`faqtual.retrieval.index.LARGE_KB`), so the same
     feature means something else there; :meth:`for_size` picks one.
     """
 
-    rank_weights: tuple[float, ...]
-    conf_weights: tuple[float, ...]
-    conf_bias: float
+    ranker: Scorer
+    confidence: Scorer
     default_threshold: float
     large: ScoringModel | None = None
 
     def __post_init__(self) -> None:
-        if len(self.rank_weights) != len(FEATURES) or len(self.conf_weights) != len(CONFIDENCE_INPUTS):
-            raise ModelError(
-                "scoring model does not match this faqtual's features; rebuild it with "
-                "'python benchmarks/train_scoring.py'"
-            )
+        if self.ranker.inputs > len(RANK_INPUTS) or self.confidence.inputs > len(CONFIDENCE_INPUTS):
+            raise ModelError(_MISMATCH)
 
     @classmethod
     def packaged(cls) -> ScoringModel:
         """The model shipped in ``faqtual/data/scoring.json``."""
         resource = importlib.resources.files("faqtual") / "data" / "scoring.json"
         data = json.loads(resource.read_text(encoding="utf-8"))
+        if data.get("features") != list(FEATURES):
+            raise ModelError(_MISMATCH)
         large = cls.from_json(data["large"]) if "large" in data else None
         return replace(cls.from_json(data["small"]), large=large)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ScoringModel:
         """A model from its JSON form (see :meth:`to_json`)."""
-        return cls(
-            rank_weights=tuple(data["rank_weights"]),
-            conf_weights=tuple(data["conf_weights"]),
-            conf_bias=float(data["conf_bias"]),
-            default_threshold=float(data["default_threshold"]),
-        )
+        try:
+            return cls(
+                ranker=scorer_from_json(data["ranker"]),
+                confidence=scorer_from_json(data["confidence"]),
+                default_threshold=float(data["default_threshold"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(_MISMATCH) from exc
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form of this model (without ``large``)."""
         return {
-            "rank_weights": [round(x, 5) for x in self.rank_weights],
-            "conf_weights": [round(x, 5) for x in self.conf_weights],
-            "conf_bias": round(self.conf_bias, 5),
+            "ranker": self.ranker.to_json(),
+            "confidence": self.confidence.to_json(),
             "default_threshold": round(self.default_threshold, 4),
         }
 
@@ -82,56 +118,38 @@ class ScoringModel:
         """The model for a KB of ``entries`` entries."""
         return self.large if self.large is not None and entries > LARGE_KB else self
 
-    def fused(self, features: Array) -> Array:
-        """Rank score per entry: the weighted sum of its features."""
-        return (features @ np.asarray(self.rank_weights, dtype=np.float32)).astype(np.float32)
-
-    def confidence_inputs(self, features: Array, fused: Array, order: npt.NDArray[np.int64]) -> Array:
-        """Inputs of the confidence model for the entries in ``order`` (best first)."""
-        top = fused[order]
-        best_other = np.where(np.arange(len(order)) == 0, top[1] if len(top) > 1 else 0.0, top[0])
-        margin = top - best_other
-        return np.column_stack([features[order], margin]).astype(np.float32)
+    def scores(self, features: Array) -> Array:
+        """Ranker score (log-odds of being the right entry) per candidate row of ``features``."""
+        return self.ranker.raw(rank_inputs(features))
 
     def rank(self, features: Array, *, depth: int) -> tuple[npt.NDArray[np.int64], Array]:
-        """The best ``depth`` entries by fused score and their confidences.
+        """The best ``depth`` candidates by ranker score and their confidences.
 
-        The fused score ranks better than the confidence model (which is fitted
-        for the top answer), so the order is the fused one, and a candidate's
+        The confidence model is fitted for the top answer, so a candidate's
         confidence is capped by the confidence of every candidate above it: the
         list a user sees always goes from surest to least sure.
         """
-        fused = self.fused(features)
-        order = np.argsort(-fused, kind="stable")[:depth]
-        confidences = self.confidence(self.confidence_inputs(features, fused, order))
+        if not len(features):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = self.scores(features)
+        order = np.argsort(-scores, kind="stable")[:depth]
+        confidences = self.probability(confidence_inputs(features, scores, order))
         return order, np.minimum.accumulate(confidences).astype(np.float32)
 
-    def confidence(self, inputs: Array) -> Array:
-        """Probability that each candidate is a right answer."""
-        z = inputs @ np.asarray(self.conf_weights, dtype=np.float32) + self.conf_bias
+    def probability(self, inputs: Array) -> Array:
+        """Probability that each candidate (a row of confidence inputs) is a right answer."""
+        z = self.confidence.raw(inputs)
         out: Array = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
         return out
 
 
-def fit_logistic(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], *, l2: float = 1e-2, iterations: int = 100
-) -> tuple[npt.NDArray[np.float64], float]:
-    """L2-regularised logistic regression by Newton's method (IRLS).
+def scorer_from_json(data: dict[str, Any]) -> Scorer:
+    """A ranker or confidence model from its JSON form (``kind`` says which)."""
+    kinds: dict[str, type[TreeEnsemble] | type[LinearModel]] = {"trees": TreeEnsemble, "linear": LinearModel}
+    return kinds[data["kind"]].from_json(data)
 
-    Returns:
-        The weights and the bias.
-    """
-    n, d = x.shape
-    xb = np.column_stack([x, np.ones(n)])
-    w = np.zeros(d + 1)
-    reg = np.full(d + 1, l2)
-    reg[-1] = 0.0
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
-        grad = xb.T @ (p - y) + reg * w
-        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg) + 1e-9 * np.eye(d + 1)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w[:-1], float(w[-1])
+
+_MISMATCH = (
+    "the packaged scoring model does not match this faqtual's features; rebuild it with "
+    "'python benchmarks/train_scoring.py --write'"
+)
