@@ -128,7 +128,7 @@ def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list
 def _trees(depth: int, iterations: int) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
         max_depth=depth,
-        learning_rate=0.05,
+        learning_rate=0.1,
         max_iter=iterations,
         l2_regularization=1.0,
         min_samples_leaf=20,
@@ -139,10 +139,6 @@ def _trees(depth: int, iterations: int) -> HistGradientBoostingClassifier:
 #: Trees need data: the small-KB sets hold ~640 labeled questions, MedQuAD's ~230,
 #: too few for trees (held out, they ranked worse than a linear model there).
 KIND = {"small": "trees", "large": "linear"}
-#: The confidence model reads 14 smooth inputs; a logistic model generalises
-#: best there (held out, trees were no better, and far harsher on paraphrases
-#: unlike any labeled one).
-CONFIDENCE_KIND = {"small": "linear", "large": "linear"}
 
 
 def fit_ranker(cases: Sequence[Case], kind: str) -> Scorer:
@@ -152,7 +148,7 @@ def fit_ranker(cases: Sequence[Case], kind: str) -> Scorer:
         return _listwise([c.features.astype(np.float64) for c in inside], [c.right for c in inside])
     x = np.vstack([rank_inputs(c.features.astype(np.float32)) for c in inside])
     y = np.concatenate([c.right for c in inside])
-    return from_hist_gradient_boosting(_trees(depth=3, iterations=200).fit(x, y))
+    return from_hist_gradient_boosting(_trees(depth=3, iterations=100).fit(x, y))
 
 
 def _listwise(features: list[np.ndarray], right: list[np.ndarray]) -> LinearModel:
@@ -174,14 +170,16 @@ def _listwise(features: list[np.ndarray], right: list[np.ndarray]) -> LinearMode
     return LinearModel(w.astype(np.float32), 0.0)
 
 
-def fit_confidence(x: np.ndarray, y: np.ndarray, kind: str) -> Scorer:
-    """An (uncalibrated) score of how likely the top candidate is right."""
-    if kind == "linear":
-        mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
-        model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mu) / sd, y)
-        w = model.coef_[0] / sd
-        return LinearModel(w.astype(np.float32), float(model.intercept_[0] - w @ mu))
-    return from_hist_gradient_boosting(_trees(depth=2, iterations=150).fit(x, y))
+def fit_confidence(x: np.ndarray, y: np.ndarray) -> LinearModel:
+    """An (uncalibrated) log-odds score of how likely the top candidate is right.
+
+    Logistic: its 14 inputs are smooth, and held out, trees did no better there
+    and were far harsher on paraphrases unlike any labeled one.
+    """
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+    model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mu) / sd, y)
+    w = model.coef_[0] / sd
+    return LinearModel(w.astype(np.float32), float(model.intercept_[0] - w @ mu))
 
 
 def top_rows(cases: Sequence[Case], ranker: Scorer) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -220,7 +218,7 @@ def fit(cases: Sequence[Case], *, profile: str) -> ScoringModel:
     # 2. Held-out confidence scores for Platt scaling and the threshold.
     raw = np.zeros(len(cases))
     for train, held in folds:
-        raw[held] = fit_confidence(x[train], y[train], CONFIDENCE_KIND[profile]).raw(x[held])
+        raw[held] = fit_confidence(x[train], y[train]).raw(x[held])
     platt = LogisticRegression(C=1e4).fit(raw[:, None], y)
     a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     probability = 1.0 / (1.0 + np.exp(-(a * raw + b)))
@@ -234,7 +232,7 @@ def fit(cases: Sequence[Case], *, profile: str) -> ScoringModel:
     if threshold is None:
         raise SystemExit(f"no threshold reaches {TARGET_PRECISION[profile]:.0%} precision for the {profile} profile")
     # 3. The shipped models, fitted on everything.
-    confidence = fit_confidence(x, y, CONFIDENCE_KIND[profile]).scaled(a, b)
+    confidence = fit_confidence(x, y).scaled(a, b)
     return ScoringModel(fit_ranker(cases, KIND[profile]), confidence, float(threshold))
 
 

@@ -58,16 +58,19 @@ class TreeEnsemble:
 
     def raw(self, x: npt.NDArray[np.floating[Any]]) -> Array:
         """The ensemble's score (log-odds) for each row of ``x``."""
-        x = np.asarray(x, dtype=np.float32)
+        x = np.ascontiguousarray(x, dtype=np.float32)
         rows, trees = len(x), len(self.feature)
-        node = np.zeros((rows, trees), dtype=np.int64)
-        tree = np.arange(trees)
-        row = np.arange(rows)[:, None]
+        internal = 2**self.depth - 1
+        # Flat indexes: one gather per level for every (row, tree) pair at once.
+        feature, threshold = self.feature.ravel(), self.threshold.ravel()
+        first = np.arange(trees) * internal
+        row_start = (np.arange(rows) * x.shape[1])[:, None]
+        cells = x.ravel()
+        node = np.zeros((rows, trees), dtype=np.intp)
         for _ in range(self.depth):
-            feature = self.feature[tree, node]
-            right = x[row, feature] > self.threshold[tree, node]
-            node = 2 * node + 1 + right
-        leaves = self.value[tree, node - (2**self.depth - 1)]
+            at = first + node
+            node = 2 * node + 1 + (cells[row_start + feature[at]] > threshold[at])
+        leaves = self.value.ravel()[np.arange(trees) * (internal + 1) + node - internal]
         out: Array = (leaves.sum(axis=1) + self.baseline).astype(np.float32)
         return out
 
