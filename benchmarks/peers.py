@@ -1,6 +1,6 @@
 """faqtual against peer libraries: same KB, same questions, same run.
 
-Usage: HF_HUB_OFFLINE=1 python benchmarks/peers.py [--medquad PATH] [--rounds N] [--write]
+Usage: HF_HUB_OFFLINE=1 python benchmarks/peers.py [--medquad PATH] [--scoring FILE] [--rounds N] [--write]
 
 Each system is built in its own child process (so peak memory is that
 system's alone), one build after another (so build times do not contend); then
@@ -21,6 +21,11 @@ Peers index one document per faqtual entry: its question, alternates and answer
 encoders' build within reach on 2 cores). Every child runs with the network
 switched off (``socket.connect`` raises), so a peer that needs a download fails
 and is reported as "could not run offline" with the reason.
+
+Questions: the independently written sets (seed FAQ: ``tests/data/seed_dev_c.jsonl``
+and ``seed_dev_d.jsonl``; MedQuAD: ``benchmarks/data/medquad_dev_b.jsonl``). Give
+``--scoring`` a model fitted without them (``train_scoring.py --exclude C,D --out
+FILE``) for a fair comparison; the packaged models were fitted on every set.
 
 Metrics: top-1 and MRR@10 over in-scope questions (a question whose gold entry
 the KB lacks is out of scope there); precision at faqtual's own threshold (peers
@@ -57,8 +62,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from report import write_section  # noqa: E402
 
 SEED_KB = ROOT.parent / "shared" / "seeds" / "000_dd4fd59666329539.txt"
-SEED_QUESTIONS = [ROOT / "tests" / "data" / "seed_dev.jsonl", ROOT / "tests" / "data" / "seed_dev_b.jsonl"]
-MEDQUAD_QUESTIONS = ROOT / "benchmarks" / "data" / "medquad_dev.jsonl"
+#: The independently written sets; with --scoring, faqtual's models were fitted without them.
+SEED_QUESTIONS = [ROOT / "tests" / "data" / "seed_dev_c.jsonl", ROOT / "tests" / "data" / "seed_dev_d.jsonl"]
+MEDQUAD_QUESTIONS = ROOT / "benchmarks" / "data" / "medquad_dev_b.jsonl"
 HEADING = "## Peers"
 DEPTH = 10
 #: Characters of each answer the peers index on MedQuAD (see the module docstring).
@@ -225,6 +231,10 @@ def build_faqtual(job: dict[str, object], tmp: Path) -> tuple[Search, list[dict[
 
     settings = Settings(cache_dir=str(tmp / "cache"), threads=int(job["threads"]))
     service = open_service(settings, kb=str(tmp / "kb.sqlite"), create=True)
+    if job.get("scoring"):  # models fitted without the questions asked here
+        from faqtual.retrieval.confidence import ScoringModel
+
+        service.scoring = ScoringModel.from_file_text(Path(str(job["scoring"])).read_text())
     service.ingest([Path(str(job["source"]))])
     service.loaded()  # the index is built on first use; count it with the build
     entries = [
@@ -411,7 +421,13 @@ def peer_text(entry: dict[str, object], *, answer_chars: int | None) -> str:
 
 
 def benchmark(
-    source: Path, question_files: list[Path], *, rounds: int, threads: int, answer_chars: int | None
+    source: Path,
+    question_files: list[Path],
+    *,
+    rounds: int,
+    threads: int,
+    answer_chars: int | None,
+    scoring: Path | None = None,
 ) -> list[Outcome]:
     """Build every system one after another, then ask every question of each in turn.
 
@@ -429,7 +445,16 @@ def benchmark(
         print(f"building faqtual on {source.name} ...", file=sys.stderr)
         try:
             children = [
-                Child({"system": "faqtual", "source": str(source), "questions": texts, "threads": threads}, folder)
+                Child(
+                    {
+                        "system": "faqtual",
+                        "source": str(source),
+                        "questions": texts,
+                        "threads": threads,
+                        "scoring": str(scoring) if scoring else "",
+                    },
+                    folder,
+                )
             ]
         except ChildFailed as exc:  # nothing to compare against
             raise SystemExit(f"faqtual itself failed on {source}: {exc}") from exc
@@ -520,30 +545,53 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="encoder threads for every system (faqtual and torch alike)"
     )
+    parser.add_argument(
+        "--scoring",
+        type=Path,
+        help="faqtual's models from 'train_scoring.py --exclude C,D --out FILE' (fitted without the "
+        "questions asked here); default: the packaged models, which were fitted on them",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
     sections = []
-    seed = benchmark(SEED_KB, SEED_QUESTIONS, rounds=args.rounds, threads=args.threads, answer_chars=None)
+    seed = benchmark(
+        SEED_KB, SEED_QUESTIONS, rounds=args.rounds, threads=args.threads, answer_chars=None, scoring=args.scoring
+    )
+    fitted = (
+        "faqtual's models were fitted without these questions (`train_scoring.py --exclude C,D`)"
+        if args.scoring
+        else "faqtual's packaged models were fitted on these questions (in-sample)"
+    )
     sections.append(
         "### Seed KB (synkinesis)\n\n"
-        f"KB: `faqtual ingest` of `{SEED_KB.name}`; questions: `tests/data/seed_dev.jsonl` + "
-        "`tests/data/seed_dev_b.jsonl`. Peers index question + alternates + answer.\n\n" + table(seed)
+        f"KB: `faqtual ingest` of `{SEED_KB.name}`; questions: `tests/data/seed_dev_c.jsonl` + "
+        f"`tests/data/seed_dev_d.jsonl`; {fitted}. Peers index question + alternates + answer.\n\n" + table(seed)
     )
     if args.medquad:
         med = benchmark(
-            args.medquad, [MEDQUAD_QUESTIONS], rounds=1, threads=args.threads, answer_chars=MEDQUAD_ANSWER_CHARS
+            args.medquad,
+            [MEDQUAD_QUESTIONS],
+            rounds=1,
+            threads=args.threads,
+            answer_chars=MEDQUAD_ANSWER_CHARS,
+            scoring=args.scoring,
         )
         sections.append(
             "### MedQuAD\n\n"
             f"KB: `faqtual ingest` of `{args.medquad.name}` (full answers); questions: "
-            f"`benchmarks/data/medquad_dev.jsonl`. Peers index question + alternates + the first "
+            f"`benchmarks/data/medquad_dev_b.jsonl`; {fitted}. Peers index question + alternates + the first "
             f"{MEDQUAD_ANSWER_CHARS} characters of the answer (full answers take too long to encode with "
             "PyTorch on 2 cores); latency from one pass.\n\n" + table(med)
         )
     command = "HF_HUB_OFFLINE=1 python benchmarks/peers.py --write" + (" --medquad PATH" if args.medquad else "")
+    if args.scoring:
+        command = (
+            "HF_HUB_OFFLINE=1 python benchmarks/train_scoring.py --medquad-kb medquad.sqlite --exclude C,D "
+            f"--out heldout.json && {command} --scoring heldout.json"
+        )
     if args.rounds != 3:
         command += f" --rounds {args.rounds}"
     if args.threads != 1:

@@ -285,9 +285,19 @@ def main() -> None:
         help="a KB built by 'faqtual ingest medquad.jsonl'; adds benchmarks/data/medquad_dev.jsonl "
         "(even lines set A, odd lines set B) and medquad_dev_b.jsonl (set C)",
     )
+    parser.add_argument(
+        "--exclude",
+        default="",
+        help="comma-separated sets to leave out of fitting entirely (e.g. C,D), for a model to test on them",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="write the fitted models to this file only (no docs, no packaged model)"
+    )
     args = parser.parse_args()
+    excluded = {s.strip() for s in args.exclude.split(",") if s.strip()}
     with tempfile.TemporaryDirectory() as tmp:
         cases = collect(OnnxMiniLM(), Path(tmp), medquad_kb=args.medquad_kb)
+    cases = [c for c in cases if c.split not in excluded]
     rows: list[str] = []
     profiles: dict[str, ScoringModel] = {}
     packaged = json.loads((ROOT / "faqtual" / "data" / "scoring.json").read_text())
@@ -310,9 +320,15 @@ def main() -> None:
                         model,
                     )
                 )
+    data = {"features": list(FEATURES), **{name: model.to_json() for name, model in profiles.items()}}
+    if args.out:
+        args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n")
+        print(f"wrote {args.out}")
+        return
     if not args.write:
         return
-    data = {"features": list(FEATURES), **{name: model.to_json() for name, model in profiles.items()}}
+    if excluded:
+        raise SystemExit("--write ships the packaged model: fit it on every set (drop --exclude)")
     (ROOT / "faqtual" / "data" / "scoring.json").write_text(json.dumps(data, separators=(",", ":")) + "\n")
     print("wrote faqtual/data/scoring.json")
     table = "\n".join(

@@ -88,7 +88,12 @@ class ScoringModel:
     def packaged(cls) -> ScoringModel:
         """The model shipped in ``faqtual/data/scoring.json``."""
         resource = importlib.resources.files("faqtual") / "data" / "scoring.json"
-        data = json.loads(resource.read_text(encoding="utf-8"))
+        return cls.from_file_text(resource.read_text(encoding="utf-8"))
+
+    @classmethod
+    def from_file_text(cls, text: str) -> ScoringModel:
+        """A model from the text of a file written by ``benchmarks/train_scoring.py``."""
+        data = json.loads(text)
         if data.get("features") != list(FEATURES):
             raise ModelError(_MISMATCH)
         large = cls.from_json(data["large"]) if "large" in data else None
@@ -120,6 +125,8 @@ class ScoringModel:
 
     def scores(self, features: Array) -> Array:
         """Ranker score (log-odds of being the right entry) per candidate row of ``features``."""
+        if self.ranker.inputs <= len(FEATURES):  # reads no gaps or ranks: skip computing them
+            return self.ranker.raw(features)
         return self.ranker.raw(rank_inputs(features))
 
     def rank(self, features: Array, *, depth: int) -> tuple[npt.NDArray[np.int64], Array]:
