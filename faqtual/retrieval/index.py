@@ -290,16 +290,19 @@ class Index:
         terms = [t for t in query.terms if t in self._term_id]
         bm, hits = _postings_scores(self._bm25, [self._term_id[t] for t in terms], n)
         candidates = self._candidates(query_vector, bm)
-        # Units are contiguous per entry: gather every candidate's range at once.
-        starts = self._unit_start[candidates]
-        lengths = self._unit_start[candidates + 1] - starts
-        offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
-        units = np.arange(int(lengths.sum()), dtype=np.int64) - offsets + np.repeat(starts, lengths)
-        sims = np.asarray(self._vectors[units]) @ query_vector
-        kinds = self._unit_kind[units]
+        if len(candidates) == n:  # every entry (a small KB): no gathering
+            sims = np.asarray(self._vectors) @ query_vector
+            kinds = self._unit_kind
+            segments = self._unit_start[:-1]
+        else:  # units are contiguous per entry: gather every candidate's range at once
+            starts = self._unit_start[candidates]
+            lengths = self._unit_start[candidates + 1] - starts
+            segments = np.cumsum(lengths) - lengths
+            units = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(segments - starts, lengths)
+            sims = np.asarray(self._vectors[units]) @ query_vector
+            kinds = self._unit_kind[units]
         out = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
         # Every candidate has at least its question unit, so each segment is non-empty.
-        segments = np.cumsum(lengths) - lengths
         for column, kind in ((0, QUESTION), (1, SENTENCE), (2, ANSWER), (6, QA)):
             out[:, column] = np.maximum.reduceat(np.where(kinds == kind, sims, -1.0), segments)
         # Small KBs: an answer of one sentence has no sentence units. Large KBs
@@ -400,16 +403,20 @@ class _RecallTable:
         ids = [self.vocab[t] for t in set(terms) if t in self.vocab]
         if not ids:
             return out
-        starts = self.entry_start[candidates]
-        lengths = self.entry_start[candidates + 1] - starts
-        if not lengths.sum():
-            return out
-        offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
-        occurrences = np.arange(int(lengths.sum()), dtype=np.int64) - offsets + np.repeat(starts, lengths)
         asked = np.zeros(len(self.vocab), dtype=bool)
         asked[ids] = True
-        found = np.where(asked[self.term[occurrences]], self.weight[occurrences], 0.0)
-        questions = self.question[occurrences]
+        if len(candidates) == len(self.entry_start) - 1:  # every entry: no gathering
+            found = np.where(asked[self.term], self.weight, 0.0)
+            questions = self.question
+        else:
+            starts = self.entry_start[candidates]
+            lengths = self.entry_start[candidates + 1] - starts
+            offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+            occurrences = np.arange(int(lengths.sum()), dtype=np.int64) - offsets + np.repeat(starts, lengths)
+            found = np.where(asked[self.term[occurrences]], self.weight[occurrences], 0.0)
+            questions = self.question[occurrences]
+        if not len(questions):
+            return out
         first = np.flatnonzero(np.r_[True, questions[1:] != questions[:-1]])
         share = np.add.reduceat(found, first) / self.total[questions[first]]
         owner = np.searchsorted(candidates, self.question_entry[questions[first]])
