@@ -42,8 +42,8 @@ DAY = 86_400.0
 DEFAULT_NO_ANSWER = (
     "Sorry, I don't have an answer to that in this FAQ. Try rephrasing your question, or ask your doctor or therapist."
 )
-#: A runner-up this close in confidence to the best answer is offered as "did you mean".
-NEAR_TIE = 0.1
+#: Confidence of an entry whose own question or alternate is the question asked, word for word.
+EXACT_MATCH_CONFIDENCE = 0.99
 #: Answers below this confidence are listed for the curator even when answered ("Possible match").
 GOOD_MATCH = 0.85
 #: The origin of entries written through the curator API (not from any file).
@@ -232,8 +232,17 @@ class FaqService:
                 kb_version=loaded.version,
             )
         model = self.scoring.for_size(len(loaded.index))
-        order, confidences = model.rank(scores.features, depth=max(k, 4))
-        order = scores.entries[order]
+        ranked = model.rank(scores.features, depth=max(k, 4))
+        order, confidences = scores.entries[ranked.order], ranked.confidence
+        near_positions = set(ranked.near_ties())
+        exact = loaded.index.exact_match(question)
+        if exact is not None:
+            # The curator mapped this very question to that entry: it is right by curation.
+            keep = [n for n, i in enumerate(order.tolist()) if i != exact][: len(order) - 1]
+            top = max(float(confidences[0]), EXACT_MATCH_CONFIDENCE) if len(confidences) else EXACT_MATCH_CONFIDENCE
+            order = np.concatenate([np.array([exact], dtype=np.int64), order[keep]])
+            confidences = np.concatenate([np.array([top], dtype=np.float32), confidences[keep]])
+            near_positions = set()
         entries = loaded.index.entries
         answers = tuple(
             Answer(
@@ -250,8 +259,8 @@ class FaqService:
         )
         threshold = self._threshold_for(loaded)  # the index that answered, not a fresh read
         answered = bool(answers) and answers[0].confidence >= threshold
-        best = answers[0].confidence if answers else 0.0
-        near = tuple(a.entry_id for a in answers[1:] if a.confidence >= max(best - NEAR_TIE, threshold))
+        # Near ties are offered with an answer, never instead of one.
+        near = tuple(answers[i].entry_id for i in sorted(near_positions) if i < len(answers)) if answered else ()
         related = tuple(a.question for a in answers[1:4] if a.entry_id not in near)
         return AskResult(
             question=question,

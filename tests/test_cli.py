@@ -119,7 +119,7 @@ def test_batch_file_plain_and_jsonl(seed_kb: Path, tmp_path: Path) -> None:
     batch.write_text(
         "can botox cure synkinesis\n"
         "\n"
-        '{"q": "where do they inject botox"}\n'
+        '{"q": "where do they inject botox for synkinesis"}\n'
         '{"question": "' + OFF_TOPIC + '", "id": 7}\n',
         encoding="utf-8",
     )
@@ -128,7 +128,7 @@ def test_batch_file_plain_and_jsonl(seed_kb: Path, tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [d["question"] for d in lines] == [
         "can botox cure synkinesis",
-        "where do they inject botox",
+        "where do they inject botox for synkinesis",
         OFF_TOPIC,
     ]
     for d in lines:

@@ -116,3 +116,23 @@ def test_loading_the_hnsw_index_first_does_not_crash_the_encoder() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "(1, 384)" in done.stdout
+
+
+def test_a_curated_question_asked_word_for_word_is_answered_with_its_entry(tmp_path: Path, minilm: OnnxMiniLM) -> None:
+    faq = tmp_path / "faq.md"
+    faq.write_text(
+        "## Can synkinesis spread to my family?\n"
+        "<!-- alternates: Can my dog catch it from me? -->\n"
+        "No. Synkinesis comes from how a facial nerve healed; it cannot pass to anyone else.\n\n"
+        "## How long does Botox last for synkinesis?\n\nUsually about three to four months.\n\n"
+        "## What does synkinesis mean?\n\nFacial muscles moving together when only one should.\n",
+        encoding="utf-8",
+    )
+    service = open_service(Settings(), kb=str(tmp_path / "kb.sqlite"), create=True, embedder=minilm)
+    service.ingest([faq])
+    # The curator's own alternate, case, punctuation and spacing aside: right by curation.
+    result = service.ask("  can my DOG catch it from me  ")
+    assert result.answered and result.answers[0].question == "Can synkinesis spread to my family?"
+    assert result.answers[0].confidence >= 0.99 and result.did_you_mean == ()
+    # Another animal is a new question for the model to judge, not a curated one.
+    assert service.ask("can my cat catch it from me").answers[0].confidence < 0.99

@@ -67,18 +67,27 @@ def _model() -> ScoringModel:
 def test_ranked_list_follows_the_ranker_and_confidences_never_rise() -> None:
     features = np.zeros((4, len(FEATURES)), dtype=np.float32)
     features[:, 0] = [0.1, 0.9, 0.5, 0.7]
-    order, confidence = _model().rank(features, depth=3)
-    assert order.tolist() == [1, 3, 2]
-    assert confidence[0] == pytest.approx(1 / (1 + np.exp(-3.6)), rel=1e-5)
-    assert all(a >= b for a, b in zip(confidence, confidence[1:], strict=False))
+    ranked = _model().rank(features, depth=3)
+    assert ranked.order.tolist() == [1, 3, 2]
+    assert ranked.score.tolist() == pytest.approx([3.6, 2.8, 2.0])
+    assert ranked.confidence[0] == pytest.approx(1 / (1 + np.exp(-3.6)), rel=1e-5)
+    assert all(a >= b for a, b in zip(ranked.confidence, ranked.confidence[1:], strict=False))
+
+
+def test_near_ties_are_runners_up_the_ranker_also_finds_likely() -> None:
+    features = np.zeros((4, len(FEATURES)), dtype=np.float32)
+    features[:, 0] = [0.9, 0.5, 0.3, -0.2]  # scores 3.6, 2.0, 1.2, -0.8
+    assert _model().rank(features, depth=4).near_ties() == [1, 2]  # within 2.5 of 3.6; -0.8 is below even odds
+    features[:, 0] = [0.9, 0.8, 0.1, 0.0]
+    assert _model().rank(features, depth=4).near_ties() == [1]  # 0.4 and 0.0 are over 2.5 behind
 
 
 def test_a_lone_candidate_and_no_candidates_are_ranked() -> None:
     lone = np.zeros((1, len(FEATURES)), dtype=np.float32)
-    order, confidence = _model().rank(lone, depth=3)
-    assert order.tolist() == [0] and len(confidence) == 1
-    order, confidence = _model().rank(np.zeros((0, len(FEATURES)), np.float32), depth=3)
-    assert len(order) == 0 and len(confidence) == 0
+    ranked = _model().rank(lone, depth=3)
+    assert ranked.order.tolist() == [0] and len(ranked.confidence) == 1 and ranked.near_ties() == []
+    ranked = _model().rank(np.zeros((0, len(FEATURES)), np.float32), depth=3)
+    assert len(ranked.order) == 0 and len(ranked.confidence) == 0 and ranked.near_ties() == []
 
 
 def test_the_packaged_model_matches_the_features() -> None:

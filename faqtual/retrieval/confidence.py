@@ -66,6 +66,37 @@ def confidence_inputs(features: Array, scores: Array, order: npt.NDArray[np.int6
     return np.column_stack([features[order], top, top - best_other]).astype(np.float32)
 
 
+@dataclass(frozen=True, eq=False)
+class Ranked:
+    """Candidates best first: positions in the feature rows, confidences, ranker scores (log-odds)."""
+
+    order: npt.NDArray[np.int64]
+    confidence: Array
+    score: Array
+
+    def near_ties(self) -> list[int]:
+        """Positions in :attr:`order` (after the first) that the ranker finds about as likely right as the best.
+
+        The ranker judges each candidate on its own, so two entries that answer
+        alike (two "how long does it last" entries) can both score high; the
+        capped confidences cannot show that, the scores can.
+        """
+        if not len(self.score):
+            return []
+        best = float(self.score[0])
+        return [
+            i
+            for i in range(1, len(self.score))
+            if self.score[i] >= NEAR_TIE_SCORE and best - self.score[i] <= NEAR_TIE_GAP
+        ]
+
+
+#: A near tie: a ranker score of at least this (even odds of being right) ...
+NEAR_TIE_SCORE = 0.0
+#: ... and within this many log-odds of the best candidate's.
+NEAR_TIE_GAP = 2.5
+
+
 @dataclass(frozen=True)
 class ScoringModel:
     """The ranker, the calibrated confidence model and the default abstention threshold.
@@ -129,19 +160,20 @@ class ScoringModel:
             return self.ranker.raw(features)
         return self.ranker.raw(rank_inputs(features))
 
-    def rank(self, features: Array, *, depth: int) -> tuple[npt.NDArray[np.int64], Array]:
-        """The best ``depth`` candidates by ranker score and their confidences.
+    def rank(self, features: Array, *, depth: int) -> Ranked:
+        """The best ``depth`` candidates by ranker score, with their scores and confidences.
 
         The confidence model is fitted for the top answer, so a candidate's
         confidence is capped by the confidence of every candidate above it: the
         list a user sees always goes from surest to least sure.
         """
         if not len(features):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            empty = np.zeros(0, dtype=np.float32)
+            return Ranked(np.zeros(0, dtype=np.int64), empty, empty)
         scores = self.scores(features)
         order = np.argsort(-scores, kind="stable")[:depth]
         confidences = self.probability(confidence_inputs(features, scores, order))
-        return order, np.minimum.accumulate(confidences).astype(np.float32)
+        return Ranked(order, np.minimum.accumulate(confidences).astype(np.float32), scores[order])
 
     def probability(self, inputs: Array) -> Array:
         """Probability that each candidate (a row of confidence inputs) is a right answer."""

@@ -176,8 +176,15 @@ class Index:
         df: Counter[str] = Counter(t for entry in question_terms for t in set(entry[0]) if entry)
         self._question_idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self._recall = _RecallTable.build(question_terms, self._question_idf)
+        # Each question and alternate, as typed-question keys: a question asked word for word.
+        self._exact: dict[str, int] = {}
+        for number, entry in enumerate(self.entries):
+            for q in entry.questions:
+                self._exact.setdefault(question_key(q), number)
         questions = np.asarray(vectors[self._unit_start[:-1]], dtype=np.float32) if n else np.zeros((0, 1), np.float32)
-        self._hubness = _hubness(questions)
+        # Large KBs skip it: an all-pairs pass over 16,000 questions took ~3 s of every
+        # index rebuild, and the large-KB ranker gave it no weight.
+        self._hubness = _hubness(questions) if n <= LARGE_KB else np.zeros(n, dtype=np.float32)
 
     # -- construction ----------------------------------------------------------
 
@@ -272,6 +279,11 @@ class Index:
         return len(self.entries)
 
     # -- querying ----------------------------------------------------------------
+
+    def exact_match(self, question: str) -> int | None:
+        """The entry one of whose questions or alternates is ``question`` word for word (case,
+        punctuation and spacing aside), if any."""
+        return self._exact.get(question_key(question))
 
     def prepare(self, question: str) -> Query:
         """Repair the spelling of ``question`` against the KB's words."""
@@ -422,6 +434,11 @@ class _RecallTable:
         owner = np.searchsorted(candidates, self.question_entry[questions[first]])
         np.maximum.at(out, owner, share.astype(np.float32))
         return out
+
+
+def question_key(text: str) -> str:
+    """``text`` reduced to its words, for matching a question word for word."""
+    return " ".join(words(text))
 
 
 def _postings_scores(bm25: Any, term_ids: Sequence[int], n: int) -> tuple[Array, Array]:
