@@ -102,3 +102,17 @@ def test_a_model_for_other_features_is_refused_with_the_fix() -> None:
     too_wide = LinearModel(np.zeros(len(RANK_INPUTS) + 1, np.float32), 0.0)
     with pytest.raises(ModelError, match="train_scoring.py"):
         ScoringModel(too_wide, too_wide, 0.5)
+
+
+def test_a_small_candidate_set_is_ranked_against_empty_candidates() -> None:
+    n = len(FEATURES)
+    lone = np.zeros((1, n), dtype=np.float32)
+    lone[0, 0] = -0.02  # a question that resembles nothing
+    lone[0, 1] = 0.7
+    rows = rank_inputs(lone)
+    assert rows[0, n] == pytest.approx(-0.02)  # 0.02 below an empty candidate, not "the best"
+    assert rows[0, 2 * n] == 12.0  # last of 13, behind every empty candidate on that feature
+    assert rows[0, 2 * n + 1] == 0.0 and rows[0, n + 1] == 0.0  # and first where it beats them
+    # From 13 candidates up (the KBs the ranker learned from) nothing is padded.
+    many = np.random.default_rng(0).random((13, n)).astype(np.float32) - 0.5
+    assert np.allclose(rank_inputs(many)[:, n : 2 * n], many - many.max(axis=0))

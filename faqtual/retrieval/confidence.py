@@ -44,15 +44,31 @@ RANK_INPUTS = (
 )
 #: Columns the confidence model reads for a candidate.
 CONFIDENCE_INPUTS = (*FEATURES, "rank_score", "margin")
-#: The margin of a lone candidate (a KB of one entry): as sure as margins get.
-LONE_MARGIN = 10.0
+#: A lone candidate (a KB of one entry) has no runner-up; its margin is measured
+#: against a candidate at even odds (ranker score 0), so it must earn it.
+LONE_RUNNER_UP = 0.0
+
+
+#: The ranker learned from KBs of 13 entries and more. A smaller candidate set is
+#: padded with empty candidates (no similarity, no shared words) before gaps and
+#: ranks are taken, so that "best of two" does not pass for "best of thirteen":
+#: in a KB of one entry, that entry would otherwise rank first on everything.
+MIN_CANDIDATES = 13
+#: Columns that describe the question, not the entry: the same for every candidate.
+_QUERY_COLUMNS = [FEATURES.index("kb_coverage"), FEATURES.index("query_length")]
 
 
 def rank_inputs(features: Array) -> Array:
     """The ranker's input rows for candidates whose features are ``features`` (one row each)."""
     features = np.asarray(features, dtype=np.float32)
-    gaps = features - features.max(axis=0, initial=-np.inf) if len(features) else features
-    ranks = np.argsort(np.argsort(-features, axis=0, kind="stable"), axis=0, kind="stable")
+    n = len(features)
+    pool = features
+    if 0 < n < MIN_CANDIDATES:
+        empty = np.zeros((MIN_CANDIDATES - n, features.shape[1]), dtype=np.float32)
+        empty[:, _QUERY_COLUMNS] = features[0, _QUERY_COLUMNS]
+        pool = np.vstack([features, empty])
+    gaps = features - pool.max(axis=0, initial=-np.inf) if n else features
+    ranks = np.argsort(np.argsort(-pool, axis=0, kind="stable"), axis=0, kind="stable")[:n]
     return np.hstack([features, gaps, ranks.astype(np.float32)])
 
 
@@ -62,7 +78,7 @@ def confidence_inputs(features: Array, scores: Array, order: npt.NDArray[np.int6
     if len(top) > 1:
         best_other = np.where(np.arange(len(order)) == 0, top[1], top[0])
     else:
-        best_other = top - LONE_MARGIN
+        best_other = np.full_like(top, LONE_RUNNER_UP)
     return np.column_stack([features[order], top, top - best_other]).astype(np.float32)
 
 
