@@ -192,7 +192,8 @@ class FaqService:
         for q, v in zip(queries, vectors, strict=True):
             hit = None
             if safety is not None:  # the spelling-repaired text catches typos such as "sudenly"
-                hit = safety.check(q.raw, v) or (safety.check(q.text) if q.text != q.raw else None)
+                repaired = q.text != q.raw.lower()  # check() lower-cases: a spelling repair is new text
+                hit = safety.check(q.raw, v) or (safety.check(q.text) if repaired else None)
             scores = None if hit else loaded.index.score(q, v)
             results.append(self._result(loaded, q.raw, scores, k, safety=hit))
         return results
