@@ -45,7 +45,9 @@ def common_words() -> frozenset[str]:
 _INTENTS: dict[str, re.Pattern[str]] = {
     "cause": re.compile(r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to)\b"),
     "duration": re.compile(
-        r"\b(how long|duration|lasts?|lasting|permanent(ly)?|go away|forever|for good"
+        # "last year" dates the story; it does not ask how long something lasts.
+        r"\b(how long|duration|lasts?(?! (year|month|week|night|time|summer|winter|spring|autumn|fall|weekend)\b)"
+        r"|lasting|permanent(ly)?|go away|forever|for good"
         r"|how many (days|weeks|months|years)|wear off|until when|still be there)\b"
     ),
     "location": re.compile(
@@ -68,10 +70,17 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"\b(regenerat(e|es|ed|ion)|regrow(s|th)?|grow back|heal(s|ed|ing)?|recover(y|s|ed)?|come back)\b"
     ),
     "inheritance": re.compile(
-        r"\b(inherit(ed|ance)?|hereditary|genetic|genes?|runs? in (the |my )?famil|pass(ed)? (it )?(on|down))\b"
+        r"\b(inherit(ed|ance)?|hereditary|genetic|genes?|runs? in (the |my )?famil|pass(ed)? (it )?(on|down)"
+        r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) (will |could |might )?"
+        r"(get|have|has|inherit))\b"
     ),
     "frequency": re.compile(r"\b(how (common|rare|many people)|prevalence|frequen(t|cy))\b"),
-    "tests": re.compile(r"\b(diagnos(e|ed|is|tic)|tests?|tested|testing|exams?|screen(ing)?|biops(y|ies)|scan)\b"),
+    # "was diagnosed with X" is how a message gives context, not what it asks:
+    # "diagnosed" counts only in a question about diagnosing ("how is X diagnosed").
+    "tests": re.compile(
+        r"\b(diagnos(e|is|tic)|(how|when|where|who|can|could|will|would|should|is|are)\b[^.?!,;]{0,40}\bdiagnosed"
+        r"|tests?|tested|testing|exams?|screen(ing)?|biops(y|ies)|scan)\b"
+    ),
     "outlook": re.compile(r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|chances?|curable)\b"),
     "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
     "complications": re.compile(r"\b(complications?|side effects?|long[- ]term effects?|damage)\b"),
