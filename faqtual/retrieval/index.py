@@ -340,7 +340,7 @@ class Index:
         vocab = self._question_bm25.vocab_dict
         question_terms = [vocab[t] for t in terms if t in vocab]
         if question_terms:
-            qb = _postings_scores(self._question_bm25, question_terms, n)[0][candidates]
+            qb = _bm25_scores(self._question_bm25, question_terms, n)[candidates]
             out[:, 9] = qb / (qb + 4.0)
         return Scores(candidates, out)
 
@@ -450,15 +450,31 @@ def _postings_scores(bm25: Any, term_ids: Sequence[int], n: int) -> tuple[Array,
     """
     scores = np.zeros(n, dtype=np.float32)
     hits = np.zeros(n, dtype=np.float32)
+    for docs, data in _postings(bm25, term_ids):
+        scores[docs] += data
+        hits[docs] += 1.0
+    return _with_nonoccurrence(bm25, scores, term_ids), hits
+
+
+def _bm25_scores(bm25: Any, term_ids: Sequence[int], n: int) -> Array:
+    """BM25 scores of all ``n`` documents for ``term_ids`` (no term counts)."""
+    scores = np.zeros(n, dtype=np.float32)
+    for docs, data in _postings(bm25, term_ids):
+        scores[docs] += data
+    return _with_nonoccurrence(bm25, scores, term_ids)
+
+
+def _postings(bm25: Any, term_ids: Sequence[int]) -> list[tuple[Any, Any]]:
+    """Each term's posting list in ``bm25s``'s index: (document numbers, score contributions)."""
     postings = bm25.scores
     indptr, indices, data = postings["indptr"], postings["indices"], postings["data"]
-    for term in term_ids:
-        docs = indices[indptr[term] : indptr[term + 1]]
-        scores[docs] += data[indptr[term] : indptr[term + 1]]
-        hits[docs] += 1.0
+    return [(indices[indptr[t] : indptr[t + 1]], data[indptr[t] : indptr[t + 1]]) for t in term_ids]
+
+
+def _with_nonoccurrence(bm25: Any, scores: Array, term_ids: Sequence[int]) -> Array:
     if bm25.nonoccurrence_array is not None:  # BM25L/BM25+ variants; the default has none
         scores += bm25.nonoccurrence_array[list(term_ids)].sum()
-    return scores, hits
+    return scores
 
 
 def _hubness(questions: Array, *, k: int = 3) -> Array:
