@@ -31,7 +31,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -47,32 +46,8 @@ KEY = "benchmark-curator-key"
 HEADING = "## Replicas (PostgreSQL)"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from loadgen import Run, ask_back_to_back, free_port  # noqa: E402
 from report import write_section  # noqa: E402
-
-
-@dataclass
-class Run:
-    """What one load round measured."""
-
-    seconds: float
-    latencies: list[float] = field(default_factory=list)
-    failures: int = 0
-
-    @property
-    def rps(self) -> float:
-        return len(self.latencies) / self.seconds
-
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else 0.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def with_schema(dsn: str, schema: str) -> str:
@@ -149,32 +124,19 @@ async def load(urls: list[str], questions: list[str], *, clients: int, seconds: 
         for n, q in enumerate(questions[:clients]):  # warm-up, not counted
             await client.post(f"{urls[n % len(urls)]}/v1/ask", json={"question": q})
         end = time.monotonic() + seconds
-
-        async def worker(offset: int) -> None:
-            url = urls[offset % len(urls)]
-            i = offset
-            while time.monotonic() < end:
-                t = time.perf_counter()
-                try:
-                    r = await client.post(f"{url}/v1/ask", json={"question": questions[i % len(questions)]})
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    run.latencies.append(time.perf_counter() - t)
-                else:
-                    run.failures += 1
-                i += clients
-
-        await asyncio.gather(*(worker(i) for i in range(clients)))
+        await asyncio.gather(
+            *(
+                ask_back_to_back(client, urls[i % len(urls)], questions, first=i, stride=clients, until=end, run=run)
+                for i in range(clients)
+            )
+        )
     return run
 
 
 def merged(runs: list[Run]) -> Run:
-    out = Run(seconds=sum(r.seconds for r in runs))
+    out = Run(seconds=0.0)
     for r in runs:
-        out.latencies += r.latencies
-        out.failures += r.failures
+        out.add(r)
     return out
 
 

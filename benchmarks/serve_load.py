@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -35,34 +35,17 @@ QUESTIONS = ROOT / "tests" / "data" / "seed_dev.jsonl"
 KEY = "benchmark-curator-key"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import loadgen  # noqa: E402
+from loadgen import ask_back_to_back, free_port  # noqa: E402
 from report import write_section  # noqa: E402
 
 
 @dataclass
-class Run:
-    """What one load run measured."""
+class Run(loadgen.Run):
+    """One load run against one server, and how soon a KB update was served during it."""
 
-    name: str
-    seconds: float
-    latencies: list[float] = field(default_factory=list)
-    failures: int = 0
+    name: str = ""
     update_to_served: float | None = None
-
-    @property
-    def rps(self) -> float:
-        return len(self.latencies) / self.seconds
-
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -89,21 +72,6 @@ async def load(url: str, questions: list[str], *, clients: int, seconds: float, 
         for q in questions[:clients]:  # warm-up, not counted
             await client.post("/v1/ask", json={"question": q})
 
-        async def worker(offset: int) -> None:
-            i = offset
-            while time.monotonic() < stop:
-                start_t = time.perf_counter()
-                try:
-                    r = await client.post("/v1/ask", json={"question": questions[i % len(questions)]})
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    run.latencies.append(time.perf_counter() - start_t)
-                else:
-                    run.failures += 1
-                i += clients
-
         async def updater() -> None:
             await asyncio.sleep(seconds / 2)
             headers = {"Authorization": f"Bearer {KEY}"}
@@ -123,7 +91,10 @@ async def load(url: str, questions: list[str], *, clients: int, seconds: float, 
                     return
                 await asyncio.sleep(0.01)
 
-        tasks = [worker(i) for i in range(clients)] + ([updater()] if update else [])
+        tasks = [
+            ask_back_to_back(client, "", questions, first=i, stride=clients, until=stop, run=run)
+            for i in range(clients)
+        ] + ([updater()] if update else [])
         await asyncio.gather(*tasks)
     return run
 
@@ -135,10 +106,9 @@ def measure(url: str, questions: list[str], args: argparse.Namespace, *, name: s
 
 def merged(runs: list[Run]) -> Run:
     """Several rounds of one server as one run."""
-    out = Run(name=runs[0].name, seconds=sum(r.seconds for r in runs))
+    out = Run(name=runs[0].name, seconds=0.0)
     for r in runs:
-        out.latencies += r.latencies
-        out.failures += r.failures
+        out.add(r)
         if r.update_to_served is not None:
             out.update_to_served = r.update_to_served
     return out
