@@ -11,7 +11,7 @@ import pytest
 from conftest import DATA
 
 from faqtual.errors import ModelError
-from faqtual.retrieval.embed import MINILM_INT8_SHA256, HashEmbedder, OnnxMiniLM, default_model_path
+from faqtual.retrieval.embed import MINILM_INT8_SHA256, HashEmbedder, OnnxMiniLM, default_model_path, length_groups
 
 
 def _dev_questions() -> list[str]:
@@ -47,6 +47,25 @@ def test_vectors_are_unit_length_and_order_independent(minilm: OnnxMiniLM) -> No
     np.testing.assert_allclose(vectors, reversed_, atol=1e-5)
     assert minilm.embed([]).shape == (0, 384)
     assert minilm.model_id == f"all-MiniLM-L6-v2/onnx-int8/{MINILM_INT8_SHA256[:12]}"
+
+
+def test_a_batch_embeds_each_text_as_if_alone(minilm: OnnxMiniLM) -> None:
+    # Texts of very different lengths share one call: padding must not change any vector.
+    texts = [*_dev_questions()[:40], "hi", "[PAD] is a word here"]
+    batch = minilm.embed(texts)
+    alone = np.vstack([minilm.embed([t]) for t in texts])
+    np.testing.assert_allclose(batch, alone, atol=2e-3)
+
+
+def test_length_groups_pad_little_and_keep_every_text_once() -> None:
+    lengths = [9, 60, 10, 58, 8, 11, 12, 61]
+    groups = length_groups(lengths, max_size=3)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    assert all(0 < len(g) <= 3 for g in groups)
+    # Long texts never share a pass with short ones, and the padding added stays small.
+    assert all(max(lengths[i] for i in g) - min(lengths[i] for i in g) <= 4 for g in groups)
+    assert length_groups([], max_size=4) == []
+    assert length_groups([5, 5, 5, 5], max_size=8) == [[0, 1, 2, 3]]  # one call beats four
 
 
 def test_paraphrases_are_closer_than_unrelated(minilm: OnnxMiniLM) -> None:

@@ -30,6 +30,8 @@ Vectors = npt.NDArray[np.float32]
 MINILM_INT8_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 #: The reference model's max_seq_length (sentence_bert_config.json).
 MAX_TOKENS = 256
+#: What one forward pass costs beyond its tokens, in tokens (measured on int8 MiniLM, 1-2 threads).
+CALL_OVERHEAD_TOKENS = 6
 
 
 class Embedder(Protocol):
@@ -81,7 +83,10 @@ class OnnxMiniLM:
         expected_sha256: checked before loading; ``None`` skips the check
             (for a model file you exported yourself).
         threads: ONNX Runtime intra-op threads (default: all cores).
-        batch_size: texts per forward pass when embedding many.
+        batch_size: most texts in one forward pass when embedding many.
+        spin: let ONNX Runtime's threads spin between operators. Lowest latency for
+            one caller (the CLI); a server turns it off, because spinning burns the
+            CPU its event loop needs (``benchmarks/serve_load.py``: +35 % throughput).
     """
 
     def __init__(
@@ -91,11 +96,13 @@ class OnnxMiniLM:
         expected_sha256: str | None = MINILM_INT8_SHA256,
         threads: int | None = None,
         batch_size: int = 32,
+        spin: bool = True,
     ) -> None:
         self._model_path = model_path
         self._expected_sha256 = expected_sha256
         self._threads = threads
         self._batch_size = batch_size
+        self._spin = spin
 
     @property
     def model_id(self) -> str:
@@ -137,6 +144,8 @@ class OnnxMiniLM:
         options.intra_op_num_threads = self._threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        if not self._spin:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
@@ -149,7 +158,7 @@ class OnnxMiniLM:
         resource = importlib.resources.files("faqtual") / "data" / "minilm-tokenizer.json"
         tokenizer = Tokenizer.from_str(resource.read_text(encoding="utf-8"))
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        tokenizer.no_padding()  # the file pads to 128; embed() pads each group to its longest
         return tokenizer
 
     def warm_up(self) -> None:
@@ -157,25 +166,58 @@ class OnnxMiniLM:
         self.embed(["warm up"])
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        """Embed ``texts``; an empty input gives a ``(0, 384)`` array."""
+        """Embed ``texts``; an empty input gives a ``(0, 384)`` array.
+
+        Texts are tokenised once and run in groups of similar token length
+        (:func:`length_groups`), so a short question never pays for a long
+        one's padding.
+        """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts])  # similar lengths pad less
+        encodings = self._tokenizer.encode_batch(list(texts))
+        lengths = [len(e.ids) for e in encodings]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), self._batch_size):
-            idx = order[start : start + self._batch_size]
-            out[idx] = self._forward([texts[i] for i in idx])
+        for group in length_groups(lengths, max_size=self._batch_size):
+            width = max(lengths[i] for i in group)
+            ids = np.zeros((len(group), width), dtype=np.int64)  # 0 is [PAD]
+            mask = np.zeros_like(ids)
+            for row, i in enumerate(group):
+                ids[row, : lengths[i]] = encodings[i].ids
+                mask[row, : lengths[i]] = 1
+            out[group] = self._forward(ids, mask)
         return out
 
-    def _forward(self, texts: list[str]) -> Vectors:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _forward(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Vectors:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return _normalise(pooled.astype(np.float32))
+
+
+def length_groups(lengths: Sequence[int], *, max_size: int, overhead: int = CALL_OVERHEAD_TOKENS) -> list[list[int]]:
+    """Split texts into forward passes that pad least: indices of ``lengths``, grouped.
+
+    A pass costs about ``overhead`` tokens plus its rows times its longest row
+    (every row is padded to that). Sorted by length, the cheapest split into
+    runs of at most ``max_size`` is found by dynamic programming.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    n = len(order)
+    best = [0.0] + [float("inf")] * n  # best[j]: cheapest cost of the first j texts
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        longest = lengths[order[j - 1]]
+        for i in range(max(0, j - max(1, max_size)), j):
+            cost = best[i] + overhead + (j - i) * longest
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    groups: list[list[int]] = []
+    j = n
+    while j > 0:
+        groups.append(order[cut[j] : j])
+        j = cut[j]
+    return groups[::-1]
 
 
 class HashEmbedder:
