@@ -46,7 +46,7 @@ KEY = "benchmark-curator-key"
 HEADING = "## Replicas (PostgreSQL)"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from loadgen import Run, ask_back_to_back, free_port  # noqa: E402
+from loadgen import Run, ask_back_to_back, free_port, run_async  # noqa: E402
 from report import write_section  # noqa: E402
 
 
@@ -119,14 +119,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 async def load(urls: list[str], questions: list[str], *, clients: int, seconds: float) -> Run:
     """``clients`` clients asking back to back for ``seconds``; client i asks ``urls[i % len(urls)]``."""
     run = Run(seconds=seconds)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=30) as client:  # the warm-up
         for n, q in enumerate(questions[:clients]):  # warm-up, not counted
             await client.post(f"{urls[n % len(urls)]}/v1/ask", json={"question": q})
         end = time.monotonic() + seconds
         await asyncio.gather(
             *(
-                ask_back_to_back(client, urls[i % len(urls)], questions, first=i, stride=clients, until=end, run=run)
+                ask_back_to_back(urls[i % len(urls)], questions, first=i, stride=clients, until=end, run=run)
                 for i in range(clients)
             )
         )
@@ -156,8 +155,8 @@ def throughput(dsn: str, tmp: Path, args: argparse.Namespace) -> dict[str, objec
     two: list[Run] = []
     try:
         for _ in range(args.rounds):  # alternate, so load from elsewhere on the machine hits both alike
-            one.append(asyncio.run(load(urls[:1], questions, clients=args.clients, seconds=args.seconds)))
-            two.append(asyncio.run(load(urls, questions, clients=args.clients, seconds=args.seconds)))
+            one.append(run_async(load(urls[:1], questions, clients=args.clients, seconds=args.seconds)))
+            two.append(run_async(load(urls, questions, clients=args.clients, seconds=args.seconds)))
     finally:
         stop(a)
         stop(b)

@@ -66,11 +66,10 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
 
 async def load(url: str, questions: list[str], *, clients: int, seconds: float, name: str, update: bool) -> Run:
     run = Run(name=name, seconds=seconds)
-    stop = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:  # warm-up and the KB update
         for q in questions[:clients]:  # warm-up, not counted
             await client.post("/v1/ask", json={"question": q})
+        stop = time.monotonic() + seconds
 
         async def updater() -> None:
             await asyncio.sleep(seconds / 2)
@@ -92,8 +91,7 @@ async def load(url: str, questions: list[str], *, clients: int, seconds: float, 
                 await asyncio.sleep(0.01)
 
         tasks = [
-            ask_back_to_back(client, "", questions, first=i, stride=clients, until=stop, run=run)
-            for i in range(clients)
+            ask_back_to_back(url, questions, first=i, stride=clients, until=stop, run=run) for i in range(clients)
         ] + ([updater()] if update else [])
         await asyncio.gather(*tasks)
     return run
@@ -101,7 +99,7 @@ async def load(url: str, questions: list[str], *, clients: int, seconds: float, 
 
 def measure(url: str, questions: list[str], args: argparse.Namespace, *, name: str, update: bool) -> Run:
     """One load run of ``args.seconds`` against ``url``."""
-    return asyncio.run(load(url, questions, clients=args.clients, seconds=args.seconds, name=name, update=update))
+    return loadgen.run_async(load(url, questions, clients=args.clients, seconds=args.seconds, name=name, update=update))
 
 
 def merged(runs: list[Run]) -> Run:

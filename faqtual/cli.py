@@ -16,7 +16,7 @@ import click
 
 from faqtual import __version__, config, render
 from faqtual.errors import BadQueryError, ConfigError, FaqtualError
-from faqtual.factory import open_service
+from faqtual.factory import default_embedder, open_service
 from faqtual.router import KbRouter
 from faqtual.service import FaqService
 
@@ -393,7 +393,8 @@ def serve(
         return
     settings: config.Settings = ctx.obj
     settings = settings.with_overrides(host=host, port=port, log_questions=log_questions)
-    services = [open_service(settings, kb=kb) for kb in (kbs or (None,))]
+    encoder = default_embedder(settings, serving=True)  # one model for every KB served
+    services = [open_service(settings, kb=kb, embedder=encoder) for kb in (kbs or (None,))]
     service = services[0]
     app = create_app(service, settings, fallbacks=services[1:])
     where = getattr(service.store, "path", "the KB")
@@ -465,7 +466,6 @@ def lint(ctx: click.Context, files: tuple[Path, ...], kb: str | None, as_json: b
     import tempfile
 
     from faqtual.eval.harness import load_questions
-    from faqtual.factory import default_embedder
     from faqtual.ingest import parse_file, prepare
     from faqtual.lint import KbVectors, Limits, report
     from faqtual.lint import lint as run_lint

@@ -33,7 +33,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threshold", float, -1.0, "Confidence below which to abstain; -1 means the KB's own threshold."),
     Setting("cache_dir", str, "", "Where the default KB is built; empty means $XDG_CACHE_HOME/faqtual."),
     Setting("max_question_chars", int, 2000, "Longest question accepted, in characters."),
-    Setting("threads", int, 0, "Threads for the query encoder; 0 means one per core (at most 4)."),
+    Setting(
+        "threads",
+        int,
+        0,
+        "Threads for the query encoder; 0 means one per core (at most 4), shared out among batch_workers when serving.",
+    ),
     Setting("host", str, "127.0.0.1", "Address 'faqtual serve' binds to; loopback unless you mean to expose it."),
     Setting("port", int, 8000, "Port 'faqtual serve' listens on."),
     Setting(
@@ -55,7 +60,8 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         "Days to keep logged questions and feedback; older ones are deleted on each write (0: keep).",
     ),
-    Setting("batch_max", int, 32, "Most questions encoded together in one micro-batch."),
+    Setting("batch_max", int, 8, "Most questions encoded together in one micro-batch."),
+    Setting("batch_workers", int, 2, "Micro-batches 'faqtual serve' answers at the same time."),
     Setting("batch_wait_ms", float, 2.0, "How long a micro-batch waits for more questions (milliseconds)."),
     Setting(
         "store",
@@ -94,7 +100,8 @@ class Settings:
     rate_burst: int = 20
     log_questions: bool = False
     log_retention_days: int = 30
-    batch_max: int = 32
+    batch_max: int = 8
+    batch_workers: int = 2
     batch_wait_ms: float = 2.0
     store: str = ""
     kb_name: str = "default"

@@ -34,9 +34,18 @@ DEFAULT_KB_RESOURCE = "synkinesis.md"
 DEFAULT_KB_NAME = "default"
 
 
-def default_embedder(settings: Settings) -> Embedder:
-    """The real query encoder (int8 MiniLM on ONNX Runtime); loads lazily."""
-    return OnnxMiniLM(threads=settings.threads or None)
+def default_embedder(settings: Settings, *, serving: bool = False) -> Embedder:
+    """The real query encoder (int8 MiniLM on ONNX Runtime); loads lazily.
+
+    ``serving``: for a server, whose event loop shares the cores with the encoder
+    and which encodes ``batch_workers`` micro-batches at once. Unless ``threads``
+    is set, each batch then gets its share of the cores, and ONNX Runtime's
+    threads sleep instead of spinning between operators.
+    """
+    if not serving:
+        return OnnxMiniLM(threads=settings.threads or None)
+    share = max(1, min(4, os.cpu_count() or 1) // max(1, settings.batch_workers))
+    return OnnxMiniLM(threads=settings.threads or share, spin=False)
 
 
 def open_service(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def test_micro_batcher_answers_concurrent_questions_in_one_call() -> None:
         return [AskResult(question=q, answered=False, answers=(), message=None) for q in questions]
 
     async def scenario() -> list[str]:
-        batcher = MicroBatcher(answer_many, max_size=8, wait=0.05)
+        batcher = MicroBatcher(answer_many, max_size=8, wait=0.05, workers=1)
         await batcher.start()
         try:
             results = await asyncio.gather(*(batcher.ask(f"q{i}", top=None) for i in range(10)))
@@ -79,6 +80,26 @@ def test_micro_batcher_answers_concurrent_questions_in_one_call() -> None:
 
     assert asyncio.run(scenario()) == [f"q{i}" for i in range(10)]
     assert [len(c) for c in calls] == [8, 2]
+
+
+def test_micro_batcher_answers_two_batches_at_once() -> None:
+    # Each call waits until a second call is running too: this passes only if two batches overlap.
+    both_running = threading.Barrier(2, timeout=5)
+
+    def answer_many(questions: Sequence[str], top: int | None, kb: str | None) -> list[AskResult]:
+        both_running.wait()
+        return [AskResult(question=q, answered=False, answers=(), message=None) for q in questions]
+
+    async def scenario() -> list[str]:
+        batcher = MicroBatcher(answer_many, max_size=2, wait=0.0, workers=2)
+        await batcher.start()
+        try:
+            results = await asyncio.gather(*(batcher.ask(f"q{i}", top=None) for i in range(4)))
+        finally:
+            await batcher.stop()
+        return [r.question for r in results]
+
+    assert asyncio.run(scenario()) == ["q0", "q1", "q2", "q3"]
 
 
 def test_micro_batcher_hands_errors_to_every_waiting_question() -> None:

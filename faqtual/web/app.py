@@ -154,6 +154,7 @@ def create_app(service: FaqService, settings: Settings, *, fallbacks: Sequence[F
             answer_many,
             max_size=settings.batch_max,
             wait=settings.batch_wait_ms / 1000,
+            workers=settings.batch_workers,
         ),
         limiter=RateLimiter(rate=settings.rate_limit, burst=settings.rate_burst),
         keys=ApiKeys.from_settings(settings),

@@ -1,10 +1,14 @@
 """Micro-batching: questions that arrive together are encoded in one call.
 
-One worker task takes the first waiting question, gathers whatever else
+A worker task takes the first waiting question, gathers whatever else
 arrives within ``wait`` seconds (up to ``max_size``), and answers them with one
 :meth:`FaqService.ask_many` call in a worker thread. Under load the queue fills
 while a batch runs, so batches grow by themselves; when idle a question waits
-at most ``wait``.
+at most ``wait``. Several workers (``batch_workers``, default two) share the
+queue, so one batch is encoded while another's candidates are scored; one
+worker alone leaves the encoder idle during scoring. Batches stay small
+(``batch_max``, default 8): the encoder's cost grows with the tokens it reads,
+so a big batch saves little, and every question in it waits for the slowest.
 """
 
 from __future__ import annotations
@@ -37,28 +41,31 @@ class MicroBatcher:
         answer_many: answers a list of (already checked) questions with one encoder call.
         max_size: most questions in one batch.
         wait: seconds to wait for more questions after the first.
+        workers: batches answered at the same time.
     """
 
-    def __init__(self, answer_many: AnswerMany, *, max_size: int, wait: float) -> None:
+    def __init__(self, answer_many: AnswerMany, *, max_size: int, wait: float, workers: int = 2) -> None:
         self._answer_many = answer_many
         self._max_size = max(1, max_size)
         self._wait = max(0.0, wait)
+        self._workers = max(1, workers)
         self._queue: asyncio.Queue[_Pending] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self.batches = 0
         self.questions = 0
 
     async def start(self) -> None:
-        """Start the worker on the running loop."""
-        self._queue = asyncio.Queue()
-        self._task = asyncio.create_task(self._run(self._queue), name="faqtual-batcher")
+        """Start the workers on the running loop."""
+        queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue = queue
+        self._tasks = [asyncio.create_task(self._run(queue), name=f"faqtual-batcher-{n}") for n in range(self._workers)]
 
     async def stop(self) -> None:
-        """Stop the worker; questions still queued fail with ``CancelledError``. Idempotent."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Stop the workers; questions still queued fail with ``CancelledError``. Idempotent."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     async def ask(self, question: str, *, top: int | None, kb: str | None = None) -> AskResult:
         """Answer one question in the next batch (from the KB named ``kb``, or as the app routes it).
@@ -66,7 +73,7 @@ class MicroBatcher:
         Raises:
             RuntimeError: the batcher was not started (programmer error).
         """
-        if self._queue is None or self._task is None:
+        if self._queue is None or not self._tasks:
             raise RuntimeError("MicroBatcher.start() was not awaited")
         future: asyncio.Future[AskResult] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(question, top, kb, future))
