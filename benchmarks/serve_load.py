@@ -183,6 +183,8 @@ def main() -> None:
         "",
         f"Throughput ratio faqtual / baseline: **{ours.rps / base.rps:.2f}x** over all rounds "
         f"(per round: {', '.join(f'{r:.2f}x' for r in ratios)}); bar: >= 3x with p99 <= 150 ms. "
+        f"faqtual's p99 per round: {', '.join(f'{r.percentile(99):.0f} ms' for r in our_runs)} "
+        "(the first round includes the KB update). "
         f"Mean micro-batch: {batched / max(batches, 1):.1f} questions per encoder call.",
         f"KB update through the curator API during the first faqtual round: {our_runs[0].failures} failed "
         f"requests; the new answer was served {served if served is not None else float('nan'):.3f} s after "
