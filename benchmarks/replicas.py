@@ -283,9 +283,9 @@ def render(r: dict[str, object], args: argparse.Namespace, server_version: int) 
         f"| 2 | {two['rps']:.1f} | {two['p50_ms']:.0f} | {two['p99_ms']:.0f} | {two['failed']} |",
         "",
         f"Two / one: **{two['rps'] / one['rps']:.2f}x** over all rounds; per round {rounds}, median "
-        f"**{median:.2f}x**. The rounds disagree a lot; with other work on the shared machine coming and "
-        "going between rounds, the median round is the steadier figure. On 2 cores a second replica adds "
-        "no CPU: it helps only as far as one process leaves a core idle.",
+        f"**{median:.2f}x**. When other work on a shared machine comes and goes between rounds, the "
+        "median round is the steadier figure. On 2 cores a second replica adds no CPU: it helps only as "
+        "far as one process leaves a core idle.",
         "",
         "Time for a new replica (empty index cache) to become ready, from process start to `/readyz` 200; "
         "it includes loading the query model. MedQuAD here is an even spread of "
