@@ -110,7 +110,8 @@ def content_hash(*parts: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-case word tokens (letters/digits, inner apostrophes kept)."""
-    return _WORD.findall(normalize_text(text).lower())
+    # Spacing does not change the words, so only the characters are normalised.
+    return _WORD.findall(unicodedata.normalize("NFC", text).translate(_QUOTES).lower())
 
 
 # Function words that carry no topic. Question words ("what", "how") are in:
@@ -133,14 +134,11 @@ STOPWORDS = frozenset(
 
 def content_words(text: str) -> list[str]:
     """Word tokens without stopwords (apostrophes dropped, so bell's -> bells)."""
-    out = []
-    for word in words(text):
-        if word in STOPWORDS:
-            continue
-        word = word.replace("'", "")
-        if len(word) > 1 or word.isdigit():
-            out.append(word)
-    return out
+    return [
+        bare
+        for word in words(text)
+        if word not in STOPWORDS and (len(bare := word.replace("'", "")) > 1 or bare.isdigit())
+    ]
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(])|\n\s*\n|\n\s*[-*\u2022]\s+")
