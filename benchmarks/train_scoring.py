@@ -57,11 +57,11 @@ from report import write_section  # noqa: E402
 SEED = ROOT.parent / "shared" / "seeds" / "000_dd4fd59666329539.txt"
 DEFAULT_KB = ROOT / "faqtual" / "data" / "synkinesis.md"
 DATA = ROOT / "tests" / "data"
-#: Labeled sets for the synkinesis FAQ. C to F were written independently of
+#: Labeled sets for the synkinesis FAQ. C to G were written independently of
 #: A and B and of each other (by other authors, without seeing them or the
 #: engine), in the style of the issue's held-out set. Their gold lists name seed
 #: questions only, and our default KB adds entries (retraining, who treats) that
-#: the seed lacks, so C to F are asked of the seed KB alone.
+#: the seed lacks, so C to G are asked of the seed KB alone.
 SEED_SETS = {
     "A": "seed_dev.jsonl",
     "B": "seed_dev_b.jsonl",
@@ -69,10 +69,12 @@ SEED_SETS = {
     "D": "seed_dev_d.jsonl",
     "E": "seed_dev_e.jsonl",
     "F": "seed_dev_f.jsonl",
+    "G": "seed_dev_g.jsonl",
 }
 DEFAULT_KB_SETS = ("A", "B")
 MEDQUAD_DEV = ROOT / "benchmarks" / "data" / "medquad_dev.jsonl"
 MEDQUAD_DEV_B = ROOT / "benchmarks" / "data" / "medquad_dev_b.jsonl"
+MEDQUAD_DEV_C = ROOT / "benchmarks" / "data" / "medquad_dev_c.jsonl"
 # Small curated KBs: >= 95 % precision on answered questions (issue 2). Large
 # general KBs such as MedQuAD hold many near-identical entries that the labels
 # do not all list, so measured precision understates the truth there; their
@@ -108,8 +110,8 @@ def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list
         service = FaqService(store, embedder=embedder, scoring=scoring, settings=Settings(cache_dir=str(tmp)))
         questions = load_questions(MEDQUAD_DEV)
         splits = {"A": questions[0::2], "B": questions[1::2]}
-        if MEDQUAD_DEV_B.is_file():
-            splits["C"] = load_questions(MEDQUAD_DEV_B)
+        splits["C"] = load_questions(MEDQUAD_DEV_B)
+        splits["D"] = load_questions(MEDQUAD_DEV_C)
         jobs.append(("medquad", service, splits))
     cases = []
     for kb_name, service, splits in jobs:
@@ -313,7 +315,7 @@ def main() -> None:
         "--medquad-kb",
         type=Path,
         help="a KB built by 'faqtual ingest medquad.jsonl'; adds benchmarks/data/medquad_dev.jsonl "
-        "(even lines set A, odd lines set B) and medquad_dev_b.jsonl (set C)",
+        "(even lines set A, odd lines set B), medquad_dev_b.jsonl (set C) and medquad_dev_c.jsonl (set D)",
     )
     parser.add_argument(
         "--exclude",
@@ -378,8 +380,8 @@ def main() -> None:
         "## Quality (development sets)\n\n"
         "Command: `HF_HUB_OFFLINE=1 python benchmarks/train_scoring.py --medquad-kb medquad.sqlite --write` "
         "(the MedQuAD KB built by `faqtual ingest ../shared/data/medquad/medquad.jsonl --kb medquad.sqlite`). "
-        "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to F `seed_dev_c.jsonl` to "
-        "`seed_dev_f.jsonl`; C to F were written by other authors, each seeing only the seed FAQ (not the "
+        "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to G `seed_dev_c.jsonl` to "
+        "`seed_dev_g.jsonl`; C to G were written by other authors, each seeing only the seed FAQ (not the "
         "other sets, not the engine). "
         "MedQuAD sets: A and B are the even and odd lines of `benchmarks/data/medquad_dev.jsonl`, C is "
         "`benchmarks/data/medquad_dev_b.jsonl`. The seed KB is `faqtual ingest` of the seed file; the default "
