@@ -15,7 +15,7 @@ from faqtual.models import FaqEntry
 from faqtual.retrieval import index as index_module
 from faqtual.retrieval.embed import HashEmbedder, OnnxMiniLM
 from faqtual.retrieval.index import Index, units_for
-from faqtual.retrieval.lexicon import common_words
+from faqtual.retrieval.lexicon import common_words, intents
 from faqtual.router import KbRouter
 from faqtual.service import FaqService
 
@@ -136,3 +136,29 @@ def test_a_curated_question_asked_word_for_word_is_answered_with_its_entry(tmp_p
     assert result.answers[0].confidence >= 0.99 and result.did_you_mean == ()
     # Another animal is a new question for the model to judge, not a curated one.
     assert service.ask("can my cat catch it from me").answers[0].confidence < 0.99
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "not_asked"),
+    [
+        (
+            "My husband was diagnosed with Marfan syndrome. What are the chances our kids have it too?",
+            "inheritance",
+            "outlook",
+        ),
+        ("what the chances are that our baby would have it too?", "inheritance", "outlook"),
+        ("what are my chances of recovery after the surgery", "outlook", "inheritance"),
+        ("I was diagnosed with gout last year, what should I eat?", None, "tests"),
+        ("I was diagnosed with gout last year, what should I eat?", None, "duration"),
+        ("how is gout diagnosed", "tests", None),
+        ("how long does it last", "duration", None),
+    ],
+)
+def test_intents_tell_what_is_asked_from_the_story_around_it(
+    question: str, asked: str | None, not_asked: str | None
+) -> None:
+    found = intents(question)
+    if asked:
+        assert asked in found, sorted(found)
+    if not_asked:
+        assert not_asked not in found, sorted(found)

@@ -71,8 +71,10 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     ),
     "inheritance": re.compile(
         r"\b(inherit(ed|ance)?|hereditary|genetic|genes?|runs? in (the |my )?famil|pass(ed)? (it )?(on|down)"
-        r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) (will |could |might )?"
-        r"(get|have|has|inherit))\b"
+        r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) (will |would |could |might )?"
+        r"(get|have|has|inherit)"
+        # "the chances (that) they have it too": a relative getting it, not the patient's outlook
+        r"|chances?\b[^.?!]{0,40}\b(have|has|get|gets|inherit|develop) (it|this|the (disease|condition|gene)))\b"
     ),
     "frequency": re.compile(r"\b(how (common|rare|many people)|prevalence|frequen(t|cy))\b"),
     # "was diagnosed with X" is how a message gives context, not what it asks:
@@ -81,7 +83,10 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"\b(diagnos(e|is|tic)|(how|when|where|who|can|could|will|would|should|is|are)\b[^.?!,;]{0,40}\bdiagnosed"
         r"|tests?|tested|testing|exams?|screen(ing)?|biops(y|ies)|scan)\b"
     ),
-    "outlook": re.compile(r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|chances?|curable)\b"),
+    "outlook": re.compile(
+        r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|curable"
+        r"|chances?(?![^.?!]{0,40}\b(have|has|get|gets|inherit|develop) (it|this|the (disease|condition|gene))\b))\b"
+    ),
     "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
     "complications": re.compile(r"\b(complications?|side effects?|long[- ]term effects?|damage)\b"),
     "research": re.compile(r"\b(research|clinical trials?|studies|new treatments?)\b"),
