@@ -169,7 +169,8 @@ def main() -> None:
         f"load average before the run {load_before:.1f} (other work on the machine skews these figures). "
         f"Command: `HF_HUB_OFFLINE=1 python benchmarks/serve_load.py --seconds {args.seconds:g} "
         f"--rounds {args.rounds} --clients {args.clients} --write`. {args.rounds} rounds of "
-        f"{args.seconds:g} s per server, alternating, on loopback, the load generator on the same machine; "
+        f"{args.seconds:g} s per server, alternating, on loopback, the load generator "
+        "(`benchmarks/loadgen.py`, one keep-alive asyncio connection per client) on the same machine; "
         "the baseline is `benchmarks/serve_baseline.py` (FastAPI calling sentence-transformers `encode` "
         "per request).",
         "",
