@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 T = TypeVar("T")
+#: What a failed request raises: a refused or dropped connection, a short or malformed response.
+FAILURES = (OSError, asyncio.IncompleteReadError, KeyError, ValueError)
 
 
 @dataclass
@@ -65,12 +67,12 @@ class Connection:
         try:
             self._writer.write(head + body)
             status_line, *header_lines = (await self._reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
-            headers = dict(line.split(b":", 1) for line in header_lines if b":" in line)
+            headers = {k.strip().lower(): v for k, v in (line.split(b":", 1) for line in header_lines if b":" in line)}
             length = int(headers[b"content-length"])  # uvicorn always sends it for these responses
             data = await self._reader.readexactly(length)
             if headers.get(b"connection", b"").strip().lower() == b"close":
                 self.close()
-        except (OSError, asyncio.IncompleteReadError, KeyError, ValueError):
+        except FAILURES:
             self.close()
             raise
         return int(status_line.split()[1]), data
@@ -96,7 +98,7 @@ async def ask_back_to_back(url: str, questions: list[str], *, first: int, stride
             try:
                 status, _ = await connection.post("/v1/ask", {"question": questions[i % len(questions)]})
                 ok = status == 200
-            except (OSError, asyncio.IncompleteReadError, KeyError, ValueError):
+            except FAILURES:
                 ok = False
             if ok:
                 run.latencies.append(time.perf_counter() - start)

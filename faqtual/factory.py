@@ -18,7 +18,7 @@ from faqtual import __version__
 from faqtual.config import Settings
 from faqtual.errors import StoreError
 from faqtual.retrieval.confidence import ScoringModel
-from faqtual.retrieval.embed import Embedder, OnnxMiniLM
+from faqtual.retrieval.embed import Embedder, OnnxMiniLM, default_threads
 from faqtual.safety import SafetyRules
 from faqtual.service import FaqService
 from faqtual.store.base import Store
@@ -44,7 +44,7 @@ def default_embedder(settings: Settings, *, serving: bool = False) -> Embedder:
     """
     if not serving:
         return OnnxMiniLM(threads=settings.threads or None)
-    share = max(1, min(4, os.cpu_count() or 1) // max(1, settings.batch_workers))
+    share = max(1, default_threads() // max(1, settings.batch_workers))
     return OnnxMiniLM(threads=settings.threads or share, spin=False)
 
 

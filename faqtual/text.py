@@ -42,6 +42,11 @@ _DANGLING = re.compile(
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
+def _normalize_characters(text: str) -> str:
+    """Unicode NFC with straight quotes; spacing untouched."""
+    return unicodedata.normalize("NFC", text).translate(_QUOTES)
+
+
 def normalize_text(text: str) -> str:
     """Unicode NFC, straight quotes, single spaces; paragraph breaks kept.
 
@@ -49,8 +54,7 @@ def normalize_text(text: str) -> str:
         The text with runs of spaces/tabs collapsed, each paragraph stripped and
         paragraphs joined by one blank line.
     """
-    text = unicodedata.normalize("NFC", text).translate(_QUOTES)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _normalize_characters(text).replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = re.split(r"\n\s*\n", text)
     cleaned = (" ".join(p.split()) for p in paragraphs)
     return "\n\n".join(p for p in cleaned if p)
@@ -111,7 +115,7 @@ def content_hash(*parts: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-case word tokens (letters/digits, inner apostrophes kept)."""
     # Spacing does not change the words, so only the characters are normalised.
-    return _WORD.findall(unicodedata.normalize("NFC", text).translate(_QUOTES).lower())
+    return _WORD.findall(_normalize_characters(text).lower())
 
 
 # Function words that carry no topic. Question words ("what", "how") are in:

