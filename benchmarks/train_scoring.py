@@ -7,7 +7,8 @@ every entry's features for every labeled question, then, per profile (small
 KBs, and large ones when --medquad-kb is given):
 1. fits the ranker (gradient-boosted trees over each candidate's features, its
    gaps to the best candidate and its ranks) to tell right entries from wrong;
-2. fits the confidence model on the top candidates, with out-of-scope
+2. fits the confidence model (trees for small KBs, logistic for large ones)
+   on the top candidates, with out-of-scope
    questions counted as wrong. Its training rows come from rankers that did not
    see those questions (5 folds, grouped by question), so it learns how sure
    the ranker is on *new* questions, not on the ones it memorised;
@@ -134,10 +135,10 @@ def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list
 # -- fitting -------------------------------------------------------------------
 
 
-def _trees(depth: int, iterations: int) -> HistGradientBoostingClassifier:
+def _trees(depth: int, iterations: int, rate: float = 0.1) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
         max_depth=depth,
-        learning_rate=0.1,
+        learning_rate=rate,
         max_iter=iterations,
         l2_regularization=1.0,
         min_samples_leaf=20,
@@ -145,7 +146,7 @@ def _trees(depth: int, iterations: int) -> HistGradientBoostingClassifier:
     )
 
 
-#: Trees need data: the small-KB sets hold ~640 labeled questions, MedQuAD's ~230,
+#: Trees need data: the small-KB sets hold ~1,300 labeled questions, MedQuAD's ~330,
 #: too few for trees (held out, they ranked worse than a linear model there).
 KIND = {"small": "trees", "large": "linear"}
 
@@ -179,12 +180,18 @@ def _listwise(features: list[np.ndarray], right: list[np.ndarray]) -> LinearMode
     return LinearModel(w.astype(np.float32), 0.0)
 
 
-def fit_confidence(x: np.ndarray, y: np.ndarray) -> LinearModel:
+def fit_confidence(x: np.ndarray, y: np.ndarray, kind: str) -> Scorer:
     """An (uncalibrated) log-odds score of how likely the top candidate is right.
 
-    Logistic: its 14 inputs are smooth, and held out, trees did no better there
-    and were far harsher on paraphrases unlike any labeled one.
+    Small KBs: trees of depth 4. Held out set by set (seed sets A to G), they
+    answered 0.880 of all questions right at 95 % precision against 0.789 for a
+    logistic model: whether a high similarity means "right" depends on the
+    question's length, its words' coverage and the margin together. Large KBs,
+    with a quarter of the labeled questions, stay logistic (trees: 0.32 vs 0.54
+    there).
     """
+    if kind == "trees":
+        return from_hist_gradient_boosting(_trees(depth=4, iterations=300, rate=0.05).fit(x, y))
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mu) / sd, y)
     w = model.coef_[0] / sd
@@ -227,7 +234,7 @@ def fit(cases: Sequence[Case], *, profile: str) -> ScoringModel:
     # 2. Held-out confidence scores for Platt scaling and the threshold.
     raw = np.zeros(len(cases))
     for train, held in folds:
-        raw[held] = fit_confidence(x[train], y[train]).raw(x[held])
+        raw[held] = fit_confidence(x[train], y[train], KIND[profile]).raw(x[held])
     platt = LogisticRegression(C=1e4).fit(raw[:, None], y)
     a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     probability = 1.0 / (1.0 + np.exp(-(a * raw + b)))
@@ -241,7 +248,7 @@ def fit(cases: Sequence[Case], *, profile: str) -> ScoringModel:
     if threshold is None:
         raise SystemExit(f"no threshold reaches {TARGET_PRECISION[profile]:.0%} precision for the {profile} profile")
     # 3. The shipped models, fitted on everything.
-    confidence = fit_confidence(x, y).scaled(a, b)
+    confidence = fit_confidence(x, y, KIND[profile]).scaled(a, b)
     return ScoringModel(fit_ranker(cases, KIND[profile]), confidence, float(threshold))
 
 

@@ -152,3 +152,26 @@ def sentences(text: str) -> list[str]:
     """Split an answer into sentences (and list items / paragraphs)."""
     parts = (" ".join(p.split()) for p in _SENTENCE.split(text))
     return [p for p in parts if len(p) > 2]
+
+
+# A message's sentences, for picking out the ones that ask something.
+_MESSAGE_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_ASKS = re.compile(
+    r"^(what|whats|what's|why|how|when|where|who|which|is|are|can|could|will|would|should|do|does|did|has|have"
+    r"|any|anything)\b",
+    re.IGNORECASE,
+)
+
+
+def question_part(message: str) -> str:
+    """The sentences of ``message`` that ask something, or its last sentence if none does.
+
+    Patients give context before they ask ("I had Bell's palsy last year and read
+    about treatments. What causes it?"): the kind of answer wanted is in the
+    question, not in the story. A one-sentence message is returned unchanged.
+    """
+    parts = [p.strip() for p in _MESSAGE_SENTENCE.split(message) if p.strip()]
+    if len(parts) <= 1:
+        return message
+    asking = [p for p in parts if p.endswith("?") or _ASKS.match(p)]
+    return " ".join(asking or parts[-1:])

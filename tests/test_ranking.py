@@ -18,6 +18,7 @@ from faqtual.retrieval.index import Index, units_for
 from faqtual.retrieval.lexicon import common_words, intents
 from faqtual.router import KbRouter
 from faqtual.service import FaqService
+from faqtual.text import question_part
 
 pytestmark = pytest.mark.model
 
@@ -162,3 +163,30 @@ def test_intents_tell_what_is_asked_from_the_story_around_it(
         assert asked in found, sorted(found)
     if not_asked:
         assert not_asked not in found, sorted(found)
+
+
+@pytest.mark.parametrize(
+    ("message", "part"),
+    [
+        ("how long does botox last", "how long does botox last"),
+        (
+            "I had Bell's palsy last year and tried every treatment. What causes the twitching?",
+            "What causes the twitching?",
+        ),
+        ("Dad had surgery in May. Is this synkinesis? He is 79.", "Is this synkinesis?"),
+        ("My eye shuts when I smile. Please explain it to me.", "Please explain it to me."),
+        ("Had Botox twice. why does it wear off. is it normal", "why does it wear off. is it normal"),
+    ],
+)
+def test_the_question_part_of_a_message_is_the_sentences_that_ask(message: str, part: str) -> None:
+    assert question_part(message) == part
+
+
+def test_what_a_long_message_asks_comes_from_its_question_not_its_story() -> None:
+    entries = [FaqEntry(id="cause", question="What is the cause of synkinesis?", answer="Nerve fibres regrow wrongly.")]
+    embedder = HashEmbedder()
+    units = units_for(entries)
+    index = Index.build(entries, units, embedder.embed(list(units.texts)), common_words=common_words())
+    story = "I tried Botox treatment and facial therapy for a year. What actually causes it in the first place?"
+    asked = index.prepare(story).intents
+    assert "cause" in asked and "treatment" not in asked, sorted(asked)

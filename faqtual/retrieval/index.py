@@ -32,7 +32,7 @@ import numpy.typing as npt
 from faqtual.models import FaqEntry
 from faqtual.retrieval.lexicon import INTENT_NAMES, analyse, intents, stems
 from faqtual.retrieval.spell import SpellFixer
-from faqtual.text import content_words, sentences, words
+from faqtual.text import content_words, question_part, sentences, words
 
 QUESTION, ANSWER, SENTENCE, QA = 0, 1, 2, 3
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -294,7 +294,10 @@ class Index:
             return match.group(0) if fixed == bare else fixed
 
         text = _WORD.sub(repair, question.lower())
-        return Query(raw=question, text=text, terms=tuple(stems(content_words(text))), intents=intents(text))
+        # The kind of answer asked for comes from the sentences that ask, not the story around them.
+        return Query(
+            raw=question, text=text, terms=tuple(stems(content_words(text))), intents=intents(question_part(text))
+        )
 
     def score(self, query: Query, query_vector: Array) -> Scores:
         """Features of the candidate entries for ``query`` (all entries of a small KB)."""
