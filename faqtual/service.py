@@ -208,7 +208,11 @@ class FaqService:
                 f"The question is {len(question):,} characters long; the limit is {limit:,}. "
                 "Shorten it to the part you want answered."
             )
-        controls = sum(1 for c in question if unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"} and c not in "\t\n\r")
+        # A printable string has none of those categories: the per-character scan
+        # is needed only for text with line breaks, tabs or worse.
+        controls = not question.isprintable() and any(
+            unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"} and c not in "\t\n\r" for c in question
+        )
         if controls or "\ufffd" in question:
             raise BadQueryError("The question contains binary or unreadable characters; send plain text.")
         if not any(c.isalnum() for c in question):
