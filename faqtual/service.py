@@ -208,7 +208,11 @@ class FaqService:
                 f"The question is {len(question):,} characters long; the limit is {limit:,}. "
                 "Shorten it to the part you want answered."
             )
-        controls = sum(1 for c in question if unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"} and c not in "\t\n\r")
+        # A printable string has none of those categories: the per-character scan
+        # is needed only for text with line breaks, tabs or worse.
+        controls = not question.isprintable() and any(
+            unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"} and c not in "\t\n\r" for c in question
+        )
         if controls or "\ufffd" in question:
             raise BadQueryError("The question contains binary or unreadable characters; send plain text.")
         if not any(c.isalnum() for c in question):
@@ -245,18 +249,9 @@ class FaqService:
             confidences = np.concatenate([np.array([top], dtype=np.float32), confidences[keep]])
             near_positions = set()
         entries = loaded.index.entries
+        kb = self._name or options.name or self._store_label
         answers = tuple(
-            Answer(
-                entry_id=entries[i].id,
-                question=entries[i].question,
-                alternates=entries[i].alternates,
-                answer=entries[i].answer,
-                confidence=float(c),
-                source=entries[i].source,
-                url=entries[i].url,
-                kb=self._name or options.name or self._store_label,
-            )
-            for i, c in zip(order.tolist(), confidences.tolist(), strict=True)
+            _answer(entries[i], c, kb=kb) for i, c in zip(order.tolist(), confidences.tolist(), strict=True)
         )
         threshold = self._threshold_for(loaded)  # the index that answered, not a fresh read
         answered = bool(answers) and answers[0].confidence >= threshold
@@ -270,7 +265,7 @@ class FaqService:
             message=None if answered else (options.no_answer_message or DEFAULT_NO_ANSWER),
             did_you_mean=near,
             related=related,
-            kb=self._name or options.name or self._store_label,
+            kb=kb,
             disclaimer=options.disclaimer,
             kb_version=loaded.version,
         )
@@ -533,6 +528,19 @@ class FaqService:
             # old one finish on it, and the next request gets the new one.
             self.loaded()
         return version
+
+
+def _answer(entry: FaqEntry, confidence: float, *, kb: str) -> Answer:
+    return Answer(
+        entry_id=entry.id,
+        question=entry.question,
+        alternates=entry.alternates,
+        answer=entry.answer,
+        confidence=confidence,
+        source=entry.source,
+        url=entry.url,
+        kb=kb,
+    )
 
 
 def entry_hash(entry: FaqEntry) -> str:

@@ -79,7 +79,11 @@ def confidence_inputs(features: Array, scores: Array, order: npt.NDArray[np.int6
         best_other = np.where(np.arange(len(order)) == 0, top[1], top[0])
     else:
         best_other = np.full_like(top, LONE_RUNNER_UP)
-    return np.column_stack([features[order], top, top - best_other]).astype(np.float32)
+    out = np.empty((len(order), features.shape[1] + 2), dtype=np.float32)
+    out[:, :-2] = features[order]
+    out[:, -2] = top
+    out[:, -1] = top - best_other
+    return out
 
 
 @dataclass(frozen=True, eq=False)

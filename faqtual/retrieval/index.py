@@ -35,6 +35,8 @@ from faqtual.retrieval.spell import SpellFixer
 from faqtual.text import content_words, question_part, sentences, words
 
 QUESTION, ANSWER, SENTENCE, QA = 0, 1, 2, 3
+#: Column of each intent in an index's per-entry intent table.
+_INTENT_COLUMN = {name: column for column, name in enumerate(INTENT_NAMES)}
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 FEATURES = (
@@ -156,11 +158,14 @@ class Index:
         self._unit_kind = unit_kind
         self._bm25 = bm25
         self._question_bm25 = question_bm25
+        self._postings = _Postings.of(bm25)
+        self._question_postings = _Postings.of(question_bm25)
         self._ann = ann
         self._spell_words = spell_words
         self._spell = SpellFixer(spell_words, common_words=common_words)
         self._question_terms = question_terms
         n = len(self.entries)
+        self._kinds = frozenset(np.unique(unit_kind).tolist())
         starts = np.searchsorted(unit_entry, np.arange(n + 1))
         self._unit_start = starts.astype(np.int64)
         # One row per entry, one column per intent name: does any of its questions ask it?
@@ -182,9 +187,9 @@ class Index:
             for q in entry.questions:
                 self._exact.setdefault(question_key(q), number)
         questions = np.asarray(vectors[self._unit_start[:-1]], dtype=np.float32) if n else np.zeros((0, 1), np.float32)
-        # Large KBs skip it: an all-pairs pass over 16,000 questions took ~3 s of every
-        # index rebuild, and the large-KB ranker gave it no weight.
-        self._hubness = _hubness(questions) if n <= LARGE_KB else np.zeros(n, dtype=np.float32)
+        # Large KBs skip it (the feature stays 0): an all-pairs pass over 16,000
+        # questions took ~3 s of every index rebuild, and the large-KB ranker gave it no weight.
+        self._hubness = _hubness(questions) if n <= LARGE_KB else None
 
     # -- construction ----------------------------------------------------------
 
@@ -303,7 +308,7 @@ class Index:
         """Features of the candidate entries for ``query`` (all entries of a small KB)."""
         n = len(self.entries)
         terms = [t for t in query.terms if t in self._term_id]
-        bm, hits = _postings_scores(self._bm25, [self._term_id[t] for t in terms], n)
+        bm, hits = self._postings.scores_and_hits([self._term_id[t] for t in terms], n)
         candidates = self._candidates(query_vector, bm)
         if len(candidates) == n:  # every entry (a small KB): no gathering
             sims = np.asarray(self._vectors) @ query_vector
@@ -311,19 +316,27 @@ class Index:
             segments = self._unit_start[:-1]
         else:  # units are contiguous per entry: gather every candidate's range at once
             starts = self._unit_start[candidates]
-            lengths = self._unit_start[candidates + 1] - starts
-            segments = np.cumsum(lengths) - lengths
-            units = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(segments - starts, lengths)
+            units, segments = _ranges(starts, self._unit_start[candidates + 1] - starts)
             sims = np.asarray(self._vectors[units]) @ query_vector
             kinds = self._unit_kind[units]
         out = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
         # Every candidate has at least its question unit, so each segment is non-empty.
-        for column, kind in ((0, QUESTION), (1, SENTENCE), (2, ANSWER), (6, QA)):
-            out[:, column] = np.maximum.reduceat(np.where(kinds == kind, sims, -1.0), segments)
+        # A kind no unit of the index has (large KBs embed no answers) would
+        # reduce to -1 everywhere: it is left out, and the fallbacks below apply.
+        best: dict[int, Array] = {
+            kind: np.maximum.reduceat(np.where(kinds == kind, sims, -1.0), segments)
+            for kind in (QUESTION, SENTENCE, ANSWER, QA)
+            if kind in self._kinds
+        }
+        out[:, 0] = best[QUESTION]
+        qa = best[QA] if QA in best else np.full(len(candidates), -1.0, dtype=np.float32)
+        out[:, 6] = qa
         # Small KBs: an answer of one sentence has no sentence units. Large KBs
         # embed no whole answers; the QA unit stands in for both.
-        out[:, 2] = np.where(out[:, 2] < 0, out[:, 6], out[:, 2])
-        out[:, 1] = np.maximum(np.where(out[:, 1] < 0, out[:, 6], out[:, 1]), out[:, 2])
+        answer = np.where(best[ANSWER] < 0, qa, best[ANSWER]) if ANSWER in best else qa
+        sentence = np.where(best[SENTENCE] < 0, qa, best[SENTENCE]) if SENTENCE in best else qa
+        out[:, 2] = answer
+        out[:, 1] = np.maximum(sentence, answer)
         cb = bm[candidates]
         out[:, 3] = cb / (cb + 4.0)
         if query.terms:
@@ -332,18 +345,19 @@ class Index:
         else:
             out[:, 4] = 1.0
             out[:, 5] = 1.0
-        asked = [i for i, name in enumerate(INTENT_NAMES) if name in query.intents]
+        asked = sorted(_INTENT_COLUMN[name] for name in query.intents)
         if asked:
             out[:, 7] = self._intents[candidates][:, asked].sum(axis=1) / len(query.intents)
         out[:, 8] = self._recall.recall(candidates, query.terms)
         # Long, rambling questions score lower on every similarity even when the
         # answer is right; the confidence model needs to know the length.
         out[:, 10] = min(len(query.terms), 24) / 24
-        out[:, 11] = self._hubness[candidates]
-        vocab = self._question_bm25.vocab_dict
+        if self._hubness is not None:
+            out[:, 11] = self._hubness[candidates]
+        vocab = self._question_postings.vocab
         question_terms = [vocab[t] for t in terms if t in vocab]
         if question_terms:
-            qb = _bm25_scores(self._question_bm25, question_terms, n)[candidates]
+            qb = self._question_postings.scores(question_terms, n)[candidates]
             out[:, 9] = qb / (qb + 4.0)
         return Scores(candidates, out)
 
@@ -352,15 +366,17 @@ class Index:
         if n <= LARGE_KB and len(self._vectors) <= EXACT_LIMIT:
             return np.arange(n, dtype=np.int64)
         if self._ann is not None:
-            found = self._ann.search(query_vector, SHORTLIST + SHORTLIST // 3)
+            found = self._ann.search(query_vector, SHORTLIST + SHORTLIST // 3, threads=1)
             dense_units = np.asarray(found.keys, dtype=np.int64)
         else:
             sims = np.asarray(self._vectors) @ query_vector
             dense_units = np.argpartition(-sims, min(SHORTLIST * 2, len(sims) - 1))[: SHORTLIST + SHORTLIST // 3]
-        dense = np.unique(self._unit_entry[dense_units])
         lexical = np.argpartition(-bm, min(SHORTLIST, n - 1))[:SHORTLIST]
         lexical = lexical[bm[lexical] > 0]
-        return np.union1d(dense, lexical).astype(np.int64)
+        # Sorted and unique, as np.union1d gives, in a fifth of its time (it is
+        # generic Python code around two sorts).
+        both = np.sort(np.concatenate((self._unit_entry[dense_units], lexical)))
+        return both[np.concatenate(([True], both[1:] != both[:-1]))]
 
 
 @dataclass(frozen=True)
@@ -376,6 +392,7 @@ class _RecallTable:
     term: IntArray  # per occurrence: term id, in entry then question order
     weight: Array  # per occurrence: the term's IDF
     question: IntArray  # per occurrence: global question number
+    opens: npt.NDArray[np.bool_]  # per occurrence: the first of its question
     total: Array  # per question: the sum of its weights
     question_entry: IntArray  # per question: its entry
     entry_start: IntArray  # per entry (+1): first occurrence
@@ -386,6 +403,7 @@ class _RecallTable:
         term: list[int] = []
         weight: list[float] = []
         question: list[int] = []
+        opens: list[bool] = []
         total: list[float] = []
         question_entry: list[int] = []
         entry_start = [0]
@@ -395,10 +413,11 @@ class _RecallTable:
                 if not own or not sum(weights):
                     continue
                 number = len(total)
-                for t, w in zip(own, weights, strict=True):
+                for position, (t, w) in enumerate(zip(own, weights, strict=True)):
                     term.append(vocab.setdefault(t, len(vocab)))
                     weight.append(w)
                     question.append(number)
+                    opens.append(position == 0)
                 total.append(sum(weights))
                 question_entry.append(e)
             entry_start.append(len(term))
@@ -407,6 +426,7 @@ class _RecallTable:
             np.array(term, dtype=np.int64),
             np.array(weight, dtype=np.float32),
             np.array(question, dtype=np.int64),
+            np.array(opens, dtype=bool),
             np.array(total, dtype=np.float32),
             np.array(question_entry, dtype=np.int64),
             np.array(entry_start, dtype=np.int64),
@@ -422,21 +442,25 @@ class _RecallTable:
         asked[ids] = True
         if len(candidates) == len(self.entry_start) - 1:  # every entry: no gathering
             found = np.where(asked[self.term], self.weight, 0.0)
-            questions = self.question
-        else:
+            first = np.flatnonzero(self.opens)
+            questions = self.question[first]
+        else:  # whole entries are gathered, so each question's occurrences stay together
             starts = self.entry_start[candidates]
-            lengths = self.entry_start[candidates + 1] - starts
-            offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
-            occurrences = np.arange(int(lengths.sum()), dtype=np.int64) - offsets + np.repeat(starts, lengths)
+            occurrences, _ = _ranges(starts, self.entry_start[candidates + 1] - starts)
             found = np.where(asked[self.term[occurrences]], self.weight[occurrences], 0.0)
-            questions = self.question[occurrences]
-        if not len(questions):
+            first = np.flatnonzero(self.opens[occurrences])
+            questions = self.question[occurrences[first]]
+        if not len(first):
             return out
-        first = np.flatnonzero(np.r_[True, questions[1:] != questions[:-1]])
-        share = np.add.reduceat(found, first) / self.total[questions[first]]
-        owner = np.searchsorted(candidates, self.question_entry[questions[first]])
-        np.maximum.at(out, owner, share.astype(np.float32))
+        share = np.add.reduceat(found, first) / self.total[questions]
+        np.maximum.at(out, np.searchsorted(candidates, self.question_entry[questions]), share)
         return out
+
+
+def _ranges(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
+    """The index ranges ``[start, start + length)`` end to end, and where each begins in the result."""
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(offsets - starts, lengths), offsets
 
 
 def question_key(text: str) -> str:
@@ -444,40 +468,66 @@ def question_key(text: str) -> str:
     return " ".join(words(text))
 
 
-def _postings_scores(bm25: Any, term_ids: Sequence[int], n: int) -> tuple[Array, Array]:
-    """BM25 scores of all ``n`` documents for ``term_ids``, and how many of the terms each contains.
+@dataclass(frozen=True)
+class _Postings:
+    """``bm25s``'s precomputed posting lists, read straight from its arrays.
 
-    Reads ``bm25s``'s precomputed posting lists directly. A term's postings hold
-    each document once, so a plain indexed add does what bm25s does with the
-    much slower ``np.add.at``, and the same pass counts the terms for coverage.
+    The arrays are taken out of the ``bm25s`` object once per index: a loaded
+    index maps them as ``np.memmap``, whose Python-level slicing cost ~20 us per
+    query term, against ~1 us for a plain array over the same memory.
     """
-    scores = np.zeros(n, dtype=np.float32)
-    hits = np.zeros(n, dtype=np.float32)
-    for docs, data in _postings(bm25, term_ids):
-        scores[docs] += data
-        hits[docs] += 1.0
-    return _with_nonoccurrence(bm25, scores, term_ids), hits
 
+    vocab: dict[str, int]
+    indptr: npt.NDArray[np.int64]
+    indices: npt.NDArray[np.int32]
+    data: Array
+    nonoccurrence: Array | None
 
-def _bm25_scores(bm25: Any, term_ids: Sequence[int], n: int) -> Array:
-    """BM25 scores of all ``n`` documents for ``term_ids`` (no term counts)."""
-    scores = np.zeros(n, dtype=np.float32)
-    for docs, data in _postings(bm25, term_ids):
-        scores[docs] += data
-    return _with_nonoccurrence(bm25, scores, term_ids)
+    @classmethod
+    def of(cls, bm25: Any) -> _Postings:
+        """The posting lists of a ``bm25s.BM25`` index (empty for ``None``, a KB with no entries)."""
+        if bm25 is None:
+            empty = np.zeros(0, dtype=np.float32)
+            return cls({}, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), empty, None)
+        postings = bm25.scores
+        return cls(
+            bm25.vocab_dict,
+            np.asarray(postings["indptr"]),
+            np.asarray(postings["indices"]),
+            np.asarray(postings["data"]),
+            bm25.nonoccurrence_array,
+        )
 
+    def scores_and_hits(self, term_ids: Sequence[int], n: int) -> tuple[Array, Array]:
+        """BM25 scores of all ``n`` documents for ``term_ids``, and how many of the terms each contains."""
+        docs, data = self._postings_of(term_ids)
+        hits = np.zeros(n, dtype=np.float32)
+        # A float32 one: a Python float sends np.add.at down its casting slow path (40x slower).
+        np.add.at(hits, docs, np.float32(1.0))
+        return self._add(docs, data, term_ids, n), hits
 
-def _postings(bm25: Any, term_ids: Sequence[int]) -> list[tuple[Any, Any]]:
-    """Each term's posting list in ``bm25s``'s index: (document numbers, score contributions)."""
-    postings = bm25.scores
-    indptr, indices, data = postings["indptr"], postings["indices"], postings["data"]
-    return [(indices[indptr[t] : indptr[t + 1]], data[indptr[t] : indptr[t + 1]]) for t in term_ids]
+    def scores(self, term_ids: Sequence[int], n: int) -> Array:
+        """BM25 scores of all ``n`` documents for ``term_ids`` (no term counts)."""
+        docs, data = self._postings_of(term_ids)
+        return self._add(docs, data, term_ids, n)
 
+    def _postings_of(self, term_ids: Sequence[int]) -> tuple[npt.NDArray[np.intp], Array]:
+        """The posting lists of ``term_ids`` end to end: document numbers and score contributions."""
+        if not term_ids:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
+        spans = [(int(self.indptr[t]), int(self.indptr[t + 1])) for t in term_ids]
+        docs = np.concatenate([self.indices[a:b] for a, b in spans]).astype(np.intp)
+        return docs, np.concatenate([self.data[a:b] for a, b in spans])
 
-def _with_nonoccurrence(bm25: Any, scores: Array, term_ids: Sequence[int]) -> Array:
-    if bm25.nonoccurrence_array is not None:  # BM25L/BM25+ variants; the default has none
-        scores += bm25.nonoccurrence_array[list(term_ids)].sum()
-    return scores
+    def _add(self, docs: npt.NDArray[np.intp], data: Array, term_ids: Sequence[int], n: int) -> Array:
+        # np.add.at adds in array order, that is term by term: each document's
+        # score is the same float32 sum as one indexed add per term gives, at a
+        # third of the cost (no int32 -> intp copy and temporary per term).
+        scores = np.zeros(n, dtype=np.float32)
+        np.add.at(scores, docs, data)
+        if self.nonoccurrence is not None:  # BM25L/BM25+ variants; the default has none
+            scores += self.nonoccurrence[list(term_ids)].sum()
+        return scores
 
 
 def _hubness(questions: Array, *, k: int = 3) -> Array:
