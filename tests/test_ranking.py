@@ -89,6 +89,22 @@ def test_large_kbs_use_the_hnsw_index_and_find_the_same_entry(monkeypatch: pytes
     assert entries[best].id == "e17"
 
 
+def test_a_reloaded_hnsw_index_searches_as_wide_as_the_one_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = [
+        FaqEntry(id=f"e{n}", question=f"What is disease {n}?", answer=f"Disease {n} is rare.") for n in range(40)
+    ]
+    embedder = HashEmbedder()
+    units = units_for(entries, large=True)
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 10)
+    built = Index.build(entries, units, embedder.embed(list(units.texts)), common_words=common_words())
+    built.save(tmp_path / "index")
+    loaded = Index.load(tmp_path / "index", entries, common_words=common_words())
+    # usearch forgets the search width on save; a restart must not search narrower.
+    assert loaded._ann.expansion_search == built._ann.expansion_search == index_module.EXPANSION_SEARCH
+
+
 def test_a_large_kb_index_is_cached_and_reloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("faqtual.service.LARGE_KB", 5)
     monkeypatch.setattr("faqtual.indexing.LARGE_KB", 5)

@@ -62,6 +62,9 @@ EXACT_LIMIT = 8192
 SHORTLIST = 48
 #: Characters of the answer joined to the question in a large KB's QA unit (~45 tokens).
 SHORT_ANSWER_CHARS = 200
+#: HNSW search width (usearch's ``expansion_search``), chosen with the build settings in
+#: :func:`_build_ann` for recall@10 >= 0.98 at 1M vectors (benchmarks/scale.py).
+EXPANSION_SEARCH = 96
 #: Bumped whenever the persisted layout changes; a cache of another version is rebuilt.
 FORMAT_VERSION = 2
 
@@ -266,6 +269,9 @@ class Index:
         ann = None
         if (folder / "ann.usearch").is_file():
             ann = _hnsw_class().restore(str(folder / "ann.usearch"), view=True)
+            # usearch does not store the search width: without this a mapped index
+            # searched with its default (64), so a restart could change answers.
+            ann.expansion_search = EXPANSION_SEARCH
         lexicon = json.loads((folder / "lexicon.json").read_text())
         return cls(
             entries,
@@ -576,7 +582,7 @@ def _build_ann(vectors: Array) -> Any:
         dtype="f16",
         connectivity=16,
         expansion_add=64,
-        expansion_search=96,
+        expansion_search=EXPANSION_SEARCH,
     )
     ann.add(
         np.arange(len(vectors), dtype=np.uint64),
