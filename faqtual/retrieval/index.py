@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,9 @@ EXACT_LIMIT = 8192
 SHORTLIST = 48
 #: Characters of the answer joined to the question in a large KB's QA unit (~45 tokens).
 SHORT_ANSWER_CHARS = 200
+#: Postings kept as a dense (terms x documents) matrix up to this many cells (4 MB):
+#: a small KB's BM25 is then two row sums instead of scattered adds.
+DENSE_POSTINGS = 1_000_000
 #: HNSW search width (usearch's ``expansion_search``), chosen with the build settings in
 #: :func:`_build_ann` for recall@10 >= 0.98 at 1M vectors (benchmarks/scale.py).
 EXPANSION_SEARCH = 96
@@ -438,6 +442,11 @@ class _RecallTable:
             np.array(entry_start, dtype=np.int64),
         )
 
+    @cached_property
+    def question_starts(self) -> IntArray:
+        """Per question: its first occurrence."""
+        return np.flatnonzero(self.opens)
+
     def recall(self, candidates: IntArray, terms: Sequence[str]) -> Array:
         """Best-question weighted term recall of each candidate entry for a query's ``terms``."""
         out = np.zeros(len(candidates), dtype=np.float32)
@@ -448,8 +457,13 @@ class _RecallTable:
         asked[ids] = True
         if len(candidates) == len(self.entry_start) - 1:  # every entry: no gathering
             found = np.where(asked[self.term], self.weight, 0.0)
-            first = np.flatnonzero(self.opens)
-            questions = self.question[first]
+            if not len(self.total):
+                return out
+            # Questions are numbered in occurrence order, each opened once, and
+            # candidates are every entry: owners need no search.
+            share = np.add.reduceat(found, self.question_starts) / self.total
+            np.maximum.at(out, self.question_entry, share)
+            return out
         else:  # whole entries are gathered, so each question's occurrences stay together
             starts = self.entry_start[candidates]
             occurrences, _ = _ranges(starts, self.entry_start[candidates + 1] - starts)
@@ -488,6 +502,9 @@ class _Postings:
     indices: npt.NDArray[np.int32]
     data: Array
     nonoccurrence: Array | None
+    #: A small KB's postings as a (terms, documents) matrix, and which cells hold one.
+    dense: Array | None = None
+    present: npt.NDArray[np.bool_] | None = None
 
     @classmethod
     def of(cls, bm25: Any) -> _Postings:
@@ -496,16 +513,33 @@ class _Postings:
             empty = np.zeros(0, dtype=np.float32)
             return cls({}, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), empty, None)
         postings = bm25.scores
-        return cls(
-            bm25.vocab_dict,
-            np.asarray(postings["indptr"]),
-            np.asarray(postings["indices"]),
-            np.asarray(postings["data"]),
-            bm25.nonoccurrence_array,
-        )
+        indptr, indices, data = (np.asarray(postings[k]) for k in ("indptr", "indices", "data"))
+        terms, documents = len(indptr) - 1, int(indices.max(initial=-1)) + 1
+        dense = present = None
+        if terms * documents <= DENSE_POSTINGS:
+            dense = np.zeros((terms, documents), dtype=np.float32)
+            rows = np.repeat(np.arange(terms), np.diff(indptr))
+            dense[rows, indices] = data
+            present = np.zeros((terms, documents), dtype=bool)
+            present[rows, indices] = True
+        return cls(bm25.vocab_dict, indptr, indices, data, bm25.nonoccurrence_array, dense, present)
+
+    def _dense_rows(self, term_ids: Sequence[int], n: int) -> tuple[Array, npt.NDArray[np.bool_]] | None:
+        """The dense rows of ``term_ids`` over ``n`` documents, when this index keeps them."""
+        if self.dense is None or self.present is None or not term_ids:
+            return None
+        rows, marks = self.dense[list(term_ids)], self.present[list(term_ids)]
+        if rows.shape[1] < n:  # documents after the last one that holds any term
+            rows = np.pad(rows, ((0, 0), (0, n - rows.shape[1])))
+            marks = np.pad(marks, ((0, 0), (0, n - marks.shape[1])))
+        return rows, marks
 
     def scores_and_hits(self, term_ids: Sequence[int], n: int) -> tuple[Array, Array]:
         """BM25 scores of all ``n`` documents for ``term_ids``, and how many of the terms each contains."""
+        dense = self._dense_rows(term_ids, n)
+        if dense is not None:
+            # Rows are summed in term order, as np.add.at below adds: the same float32 sums.
+            return self._with_nonoccurrence(dense[0].sum(axis=0), term_ids), dense[1].sum(axis=0, dtype=np.float32)
         docs, data = self._postings_of(term_ids)
         hits = np.zeros(n, dtype=np.float32)
         # A float32 one: a Python float sends np.add.at down its casting slow path (40x slower).
@@ -514,6 +548,9 @@ class _Postings:
 
     def scores(self, term_ids: Sequence[int], n: int) -> Array:
         """BM25 scores of all ``n`` documents for ``term_ids`` (no term counts)."""
+        dense = self._dense_rows(term_ids, n)
+        if dense is not None:
+            return self._with_nonoccurrence(dense[0].sum(axis=0), term_ids)
         docs, data = self._postings_of(term_ids)
         return self._add(docs, data, term_ids, n)
 
@@ -531,6 +568,9 @@ class _Postings:
         # third of the cost (no int32 -> intp copy and temporary per term).
         scores = np.zeros(n, dtype=np.float32)
         np.add.at(scores, docs, data)
+        return self._with_nonoccurrence(scores, term_ids)
+
+    def _with_nonoccurrence(self, scores: Array, term_ids: Sequence[int]) -> Array:
         if self.nonoccurrence is not None:  # BM25L/BM25+ variants; the default has none
             scores += self.nonoccurrence[list(term_ids)].sum()
         return scores

@@ -1,0 +1,51 @@
+"""BM25 as the index reads it: straight from bm25s's posting lists, dense for small KBs."""
+
+from __future__ import annotations
+
+import bm25s
+import numpy as np
+import pytest
+
+from faqtual.retrieval import index as index_module
+from faqtual.retrieval.index import _Postings
+from faqtual.retrieval.lexicon import analyse
+
+DOCS = [
+    "Botox relaxes the muscles that pull the face",
+    "Synkinesis is facial muscles moving together when only one should",
+    "Nerves regrow slowly after an injury to the face",
+    "Massage the face daily and do not push the muscles",
+    "Where is Botox injected for synkinesis?",
+]
+QUERIES = ["muscles pull together", "botox botox face", "nerve injury regrow slowly", "unrelated words only", ""]
+
+
+@pytest.mark.parametrize("dense", [True, False])
+@pytest.mark.parametrize("query", QUERIES)
+def test_index_bm25_matches_bm25s_scores_and_counts_terms(
+    query: str, dense: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "DENSE_POSTINGS", 10**9 if dense else 0)
+    reference = bm25s.BM25()
+    reference.index([analyse(d) for d in DOCS], show_progress=False)
+    postings = _Postings.of(reference)
+    assert (postings.dense is not None) is dense
+    terms = [t for t in analyse(query) if t in reference.vocab_dict]
+    ids = [reference.vocab_dict[t] for t in terms]
+    scores, hits = postings.scores_and_hits(ids, len(DOCS))
+    assert np.allclose(scores, reference.get_scores(terms) if terms else 0.0, atol=1e-6)
+    assert np.array_equal(postings.scores(ids, len(DOCS)), scores)
+    expected_hits = [sum(t in analyse(d) for t in terms) for d in DOCS]
+    assert hits.tolist() == expected_hits
+
+
+def test_dense_and_sparse_bm25_agree_to_the_bit_past_the_last_posting(monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = bm25s.BM25()
+    reference.index([analyse(d) for d in DOCS], show_progress=False)
+    ids = [reference.vocab_dict[t] for t in analyse("botox face muscles face")]
+    dense = _Postings.of(reference)
+    monkeypatch.setattr(index_module, "DENSE_POSTINGS", 0)
+    sparse = _Postings.of(reference)
+    n = len(DOCS) + 3  # more documents than any posting names
+    for a, b in zip(dense.scores_and_hits(ids, n), sparse.scores_and_hits(ids, n), strict=True):
+        assert a.shape == (n,) and np.array_equal(a, b)
