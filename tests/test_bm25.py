@@ -6,9 +6,9 @@ import bm25s
 import numpy as np
 import pytest
 
-from faqtual.retrieval import index as index_module
-from faqtual.retrieval.index import _Postings
+from faqtual.retrieval import postings as postings_module
 from faqtual.retrieval.lexicon import analyse
+from faqtual.retrieval.postings import Postings
 
 DOCS = [
     "Botox relaxes the muscles that pull the face",
@@ -25,10 +25,10 @@ QUERIES = ["muscles pull together", "botox botox face", "nerve injury regrow slo
 def test_index_bm25_matches_bm25s_scores_and_counts_terms(
     query: str, dense: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index_module, "DENSE_POSTINGS", 10**9 if dense else 0)
+    monkeypatch.setattr(postings_module, "DENSE_POSTINGS", 10**9 if dense else 0)
     reference = bm25s.BM25()
     reference.index([analyse(d) for d in DOCS], show_progress=False)
-    postings = _Postings.of(reference)
+    postings = Postings.of(reference)
     assert (postings.dense is not None) is dense
     terms = [t for t in analyse(query) if t in reference.vocab_dict]
     ids = [reference.vocab_dict[t] for t in terms]
@@ -43,9 +43,9 @@ def test_dense_and_sparse_bm25_agree_to_the_bit_past_the_last_posting(monkeypatc
     reference = bm25s.BM25()
     reference.index([analyse(d) for d in DOCS], show_progress=False)
     ids = [reference.vocab_dict[t] for t in analyse("botox face muscles face")]
-    dense = _Postings.of(reference)
-    monkeypatch.setattr(index_module, "DENSE_POSTINGS", 0)
-    sparse = _Postings.of(reference)
+    dense = Postings.of(reference)
+    monkeypatch.setattr(postings_module, "DENSE_POSTINGS", 0)
+    sparse = Postings.of(reference)
     n = len(DOCS) + 3  # more documents than any posting names
     for a, b in zip(dense.scores_and_hits(ids, n), sparse.scores_and_hits(ids, n), strict=True):
         assert a.shape == (n,) and np.array_equal(a, b)
