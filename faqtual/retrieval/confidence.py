@@ -10,8 +10,8 @@ margin over the best *other* entry to the probability that it is right, fitted
 on the same questions with out-of-scope questions counting as wrong answers and
 then Platt-scaled (Platt 1999) on held-out folds. So a confidence of 0.8 means:
 on questions like the labeled ones, such an answer was right about 80 % of the
-time. Large KBs, with far fewer labeled questions, use a linear (logistic) confidence
-model (:mod:`faqtual.retrieval.linear`). The fitted models ship in
+time. Large KBs, with far fewer labeled questions, use linear models in both roles
+(:mod:`faqtual.retrieval.linear`). The fitted models ship in
 ``faqtual/data/scoring.json`` and are rebuilt with
 ``python benchmarks/train_scoring.py``.
 """
@@ -32,7 +32,7 @@ from faqtual.retrieval.linear import LinearModel
 from faqtual.retrieval.trees import TreeEnsemble
 
 Array = npt.NDArray[np.float32]
-#: A fitted score over rows of inputs: trees (rankers, small-KB confidence) or linear (large-KB confidence).
+#: A fitted score over rows of inputs: trees for small KBs, linear for large ones.
 Scorer = TreeEnsemble | LinearModel
 
 #: Columns the ranker reads per candidate: the features, each minus the best

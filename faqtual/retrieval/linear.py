@@ -1,8 +1,8 @@
 """A linear score, the light alternative to :class:`~faqtual.retrieval.trees.TreeEnsemble`.
 
 Large KBs have far fewer labeled questions than there are tree parameters, so
-their confidence model is linear: a weighted sum of the inputs plus a bias (the
-log-odds of a logistic regression).
+their ranker and confidence model are linear: a weighted sum of the inputs plus
+a bias (for the confidence model, the log-odds of a logistic regression).
 """
 
 from __future__ import annotations
