@@ -39,7 +39,9 @@ def test_index_bm25_matches_bm25s_scores_and_counts_terms(
     assert hits.tolist() == expected_hits
 
 
-def test_dense_and_sparse_bm25_agree_to_the_bit_past_the_last_posting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bm25_for_more_documents_than_indexed_matches_the_sparse_path_to_the_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     reference = bm25s.BM25()
     reference.index([analyse(d) for d in DOCS], show_progress=False)
     ids = [reference.vocab_dict[t] for t in analyse("botox face muscles face")]

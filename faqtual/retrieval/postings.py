@@ -92,24 +92,20 @@ class RecallTable:
         asked = np.zeros(len(self.vocab), dtype=bool)
         asked[ids] = True
         if len(candidates) == len(self.entry_start) - 1:  # every entry: no gathering
+            # Questions are numbered in occurrence order and each opened once, so
+            # every question is its own number and owners need no search.
             found = np.where(asked[self.term], self.weight, 0.0)
-            if not len(self.total):
-                return out
-            # Questions are numbered in occurrence order, each opened once, and
-            # candidates are every entry: owners need no search.
-            share = np.add.reduceat(found, self.question_starts) / self.total
-            np.maximum.at(out, self.question_entry, share)
-            return out
+            first, totals, owners = self.question_starts, self.total, self.question_entry
         else:  # whole entries are gathered, so each question's occurrences stay together
             starts = self.entry_start[candidates]
             occurrences, _ = ranges(starts, self.entry_start[candidates + 1] - starts)
             found = np.where(asked[self.term[occurrences]], self.weight[occurrences], 0.0)
             first = np.flatnonzero(self.opens[occurrences])
             questions = self.question[occurrences[first]]
+            totals, owners = self.total[questions], np.searchsorted(candidates, self.question_entry[questions])
         if not len(first):
             return out
-        share = np.add.reduceat(found, first) / self.total[questions]
-        np.maximum.at(out, np.searchsorted(candidates, self.question_entry[questions]), share)
+        np.maximum.at(out, owners, np.add.reduceat(found, first) / totals)
         return out
 
 
@@ -145,7 +141,7 @@ class Postings:
             return cls({}, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), empty, None)
         postings = bm25.scores
         indptr, indices, data = (np.asarray(postings[k]) for k in ("indptr", "indices", "data"))
-        terms, documents = len(indptr) - 1, int(indices.max(initial=-1)) + 1
+        terms, documents = len(indptr) - 1, int(postings["num_docs"])
         dense = present = None
         if terms * documents <= DENSE_POSTINGS:
             dense = np.zeros((terms, documents), dtype=np.float32)
@@ -156,14 +152,10 @@ class Postings:
         return cls(bm25.vocab_dict, indptr, indices, data, bm25.nonoccurrence_array, dense, present)
 
     def _dense_rows(self, term_ids: Sequence[int], n: int) -> tuple[Array, npt.NDArray[np.bool_]] | None:
-        """The dense rows of ``term_ids`` over ``n`` documents, when this index keeps them."""
-        if self.dense is None or self.present is None or not term_ids:
+        """The dense rows of ``term_ids``, when this index keeps them for exactly ``n`` documents."""
+        if self.dense is None or self.present is None or not term_ids or self.dense.shape[1] != n:
             return None
-        rows, marks = self.dense[list(term_ids)], self.present[list(term_ids)]
-        if rows.shape[1] < n:  # documents after the last one that holds any term
-            rows = np.pad(rows, ((0, 0), (0, n - rows.shape[1])))
-            marks = np.pad(marks, ((0, 0), (0, n - marks.shape[1])))
-        return rows, marks
+        return self.dense[list(term_ids)], self.present[list(term_ids)]
 
     def scores_and_hits(self, term_ids: Sequence[int], n: int) -> tuple[Array, Array]:
         """BM25 scores of all ``n`` documents for ``term_ids``, and how many of the terms each contains."""
