@@ -212,10 +212,10 @@ class SafetyRules:
         for n, rule in enumerate(self.rules):
             parts = clauses if rule.scope == "clause" else [" ".join(text.split())]
             via = _lexical(rule, parts)
-            if via is None and use_vectors and rule.examples and not _vetoed(rule, text):
+            if via is None and use_vectors and rule.examples:
                 assert question_vector is not None
                 similarity = self.example_vectors[n] @ question_vector
-                if float(similarity.max()) >= rule.min_similarity:
+                if float(similarity.max()) >= rule.min_similarity and not _vetoed(rule, text):
                     via = "example"
             if via is not None:
                 return SafetyHit(rule=rule.id, disposition=rule.disposition, message=rule.message, via=via)
@@ -224,12 +224,14 @@ class SafetyRules:
 
 def _lexical(rule: SafetyRule, parts: Sequence[str]) -> Via | None:
     for part in parts:
-        if _vetoed(rule, part):
-            continue
+        via: Via | None = None
         if any(phrase in part for phrase in rule.phrases):
-            return "phrase"
-        if rule.any_pattern is not None and rule.any_pattern.search(part):
-            return "pattern"
+            via = "phrase"
+        elif rule.any_pattern is not None and rule.any_pattern.search(part):
+            via = "pattern"
+        # A veto only matters where something matched: most parts never pay for it.
+        if via is not None and not _vetoed(rule, part):
+            return via
     return None
 
 

@@ -102,7 +102,7 @@ def test_a_reloaded_hnsw_index_searches_as_wide_as_the_one_built(
     built.save(tmp_path / "index")
     loaded = Index.load(tmp_path / "index", entries, common_words=common_words())
     # usearch forgets the search width on save; a restart must not search narrower.
-    assert loaded._ann.expansion_search == built._ann.expansion_search == index_module.EXPANSION_SEARCH
+    assert loaded._ann.expansion_search == built._ann.expansion_search == index_module.ann_settings(len(units.texts))[1]
 
 
 def test_a_large_kb_index_is_cached_and_reloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

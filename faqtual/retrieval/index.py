@@ -59,15 +59,26 @@ FEATURES = (
 LARGE_KB = 2000
 #: Above this many units dense candidates come from the HNSW index, not a full scan.
 EXACT_LIMIT = 8192
-#: Candidates taken from each of dense and BM25 retrieval in a large KB.
-SHORTLIST = 48
+#: Candidates taken from BM25 (and a third more nearest vectors) in a large KB. MedQuAD
+#: dev top-1 and MRR@10 were the same from 48 down to 12 (docs/benchmarks.md,
+#: "Shortlist"), and 99.4 % of dev questions had a right entry among the candidates at
+#: every shortlist from 8 to 24; 16 keeps a margin for harder questions and saves
+#: 0.1 ms a query over 24.
+SHORTLIST = 16
 #: Characters of the answer joined to the question in a large KB's QA unit (~45 tokens).
 SHORT_ANSWER_CHARS = 200
-#: HNSW search width (usearch's ``expansion_search``), chosen with the build settings in
-#: :func:`_build_ann` for recall@10 >= 0.98 at 1M vectors (benchmarks/scale.py).
-EXPANSION_SEARCH = 96
+#: HNSW settings, chosen with the build settings in :func:`_build_ann`: an index of up
+#: to this many vectors (MedQuAD: 32,000) stores int8 vectors and searches 24 wide ...
+COMPACT_ANN_UNITS = 250_000
+COMPACT_EXPANSION_SEARCH = 24
+#: ... a bigger one stores f16 vectors and searches 128 wide, for recall@10 >= 0.98 at
+#: 1M vectors (96 wide gave 0.978-0.988 from one build to the next; int8 got 0.92). On
+#: MedQuAD the compact settings gave the same answers as f16 searched 96 wide, 0.4 ms
+#: a query sooner (benchmarks/scale.py): BM25 candidates and the ranker make up for
+#: the few neighbours they miss.
+EXPANSION_SEARCH = 128
 #: Bumped whenever the persisted layout changes; a cache of another version is rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 Array = npt.NDArray[np.float32]
@@ -272,7 +283,7 @@ class Index:
             ann = _hnsw_class().restore(str(folder / "ann.usearch"), view=True)
             # usearch does not store the search width: without this a mapped index
             # searched with its default (64), so a restart could change answers.
-            ann.expansion_search = EXPANSION_SEARCH
+            ann.expansion_search = ann_settings(len(vectors))[1]
         lexicon = json.loads((folder / "lexicon.json").read_text())
         return cls(
             entries,
@@ -428,16 +439,23 @@ def _hnsw_class() -> Any:
     return Index
 
 
+def ann_settings(vectors: int) -> tuple[str, int]:
+    """usearch's scalar type and search width for an index of ``vectors`` vectors."""
+    if vectors <= COMPACT_ANN_UNITS:
+        return "i8", COMPACT_EXPANSION_SEARCH
+    return "f16", EXPANSION_SEARCH
+
+
 def _build_ann(vectors: Array) -> Any:
     Hnsw = _hnsw_class()
-    # connectivity/expansion chosen for recall@10 >= 0.98 (benchmarks/scale.py).
+    dtype, width = ann_settings(len(vectors))
     ann = Hnsw(
         ndim=vectors.shape[1],
         metric="cos",
-        dtype="f16",
+        dtype=dtype,
         connectivity=16,
         expansion_add=64,
-        expansion_search=EXPANSION_SEARCH,
+        expansion_search=width,
     )
     ann.add(
         np.arange(len(vectors), dtype=np.uint64),
