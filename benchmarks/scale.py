@@ -121,15 +121,7 @@ def shortlist_sweep(service: Any) -> list[dict[str, Any]]:
     rows = []
     try:
         for shortlist, dtype, width in SWEEP:
-            ann = index_module._hnsw_class()(
-                ndim=vectors.shape[1],
-                metric="cos",
-                dtype=dtype,
-                connectivity=16,
-                expansion_add=64,
-                expansion_search=width,
-            )
-            ann.add(np.arange(len(vectors), dtype=np.uint64), vectors, threads=0, log=False)
+            ann = index_module._build_ann(vectors, (dtype, width))
             index_module.SHORTLIST, index._ann = shortlist, ann
             m = run(service, questions).metrics
             enc, full = [], []

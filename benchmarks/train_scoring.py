@@ -58,11 +58,11 @@ from report import write_section  # noqa: E402
 SEED = ROOT.parent / "shared" / "seeds" / "000_dd4fd59666329539.txt"
 DEFAULT_KB = ROOT / "faqtual" / "data" / "synkinesis.md"
 DATA = ROOT / "tests" / "data"
-#: Labeled sets for the synkinesis FAQ. C to I were written independently of
+#: Labeled sets for the synkinesis FAQ. C to K were written independently of
 #: A and B and of each other (by other authors, without seeing them or the
 #: engine), in the style of the issue's held-out set. Their gold lists name seed
 #: questions only, and our default KB adds entries (retraining, who treats) that
-#: the seed lacks, so C to I are asked of the seed KB alone.
+#: the seed lacks, so C to K are asked of the seed KB alone.
 SEED_SETS = {
     "A": "seed_dev.jsonl",
     "B": "seed_dev_b.jsonl",
@@ -73,6 +73,8 @@ SEED_SETS = {
     "G": "seed_dev_g.jsonl",
     "H": "seed_dev_h.jsonl",
     "I": "seed_dev_i.jsonl",
+    "J": "seed_dev_j.jsonl",
+    "K": "seed_dev_k.jsonl",
 }
 DEFAULT_KB_SETS = ("A", "B")
 MEDQUAD_DEV = ROOT / "benchmarks" / "data" / "medquad_dev.jsonl"
@@ -398,8 +400,8 @@ def main() -> None:
         "## Quality (development sets)\n\n"
         "Command: `HF_HUB_OFFLINE=1 python benchmarks/train_scoring.py --medquad-kb medquad.sqlite --write` "
         "(the MedQuAD KB built by `faqtual ingest ../shared/data/medquad/medquad.jsonl --kb medquad.sqlite`). "
-        "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to I `seed_dev_c.jsonl` to "
-        "`seed_dev_i.jsonl`; C to I were written by other authors, each seeing only the seed FAQ (not the "
+        "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to K `seed_dev_c.jsonl` to "
+        "`seed_dev_k.jsonl`; C to K were written by other authors, each seeing only the seed FAQ (not the "
         "other sets, not the engine). "
         "MedQuAD sets: A and B are the even and odd lines of `benchmarks/data/medquad_dev.jsonl`, C is "
         "`benchmarks/data/medquad_dev_b.jsonl`, D is `benchmarks/data/medquad_dev_c.jsonl`, E is "

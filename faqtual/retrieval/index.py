@@ -446,9 +446,10 @@ def ann_settings(vectors: int) -> tuple[str, int]:
     return "f16", EXPANSION_SEARCH
 
 
-def _build_ann(vectors: Array) -> Any:
+def _build_ann(vectors: Array, settings: tuple[str, int] | None = None) -> Any:
+    """An HNSW index of ``vectors`` (keys: row numbers) with ``settings`` (default: :func:`ann_settings`)."""
     Hnsw = _hnsw_class()
-    dtype, width = ann_settings(len(vectors))
+    dtype, width = settings or ann_settings(len(vectors))
     ann = Hnsw(
         ndim=vectors.shape[1],
         metric="cos",
