@@ -32,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from report import write_section  # noqa: E402
+from timing import interleaved, pooled  # noqa: E402
 
 MEDQUAD = ROOT.parent / "shared" / "data" / "medquad" / "medquad.jsonl"
 QUESTIONS = [
@@ -70,16 +71,7 @@ def medquad(path: Path, env: dict[str, str], tmp: Path) -> dict[str, float]:
 
     service = open_service(config.load(environ=env), kb=str(kb))
     service.ask(QUESTIONS[0])
-    enc: dict[str, list[float]] = {q: [] for q in QUESTIONS}
-    full: dict[str, list[float]] = {q: [] for q in QUESTIONS}
-    for _ in range(30):
-        for q in QUESTIONS:
-            t = time.perf_counter()
-            service.embedder.embed([q])
-            enc[q].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            service.ask(q)
-            full[q].append(time.perf_counter() - t)
+    enc, full = interleaved(service, QUESTIONS, 30)
     # The p50s pool questions of different lengths, so their ratio jumps when the
     # median moves between a short and a long one; each question against its own
     # encoder pass is the steadier view.
@@ -90,8 +82,8 @@ def medquad(path: Path, env: dict[str, str], tmp: Path) -> dict[str, float]:
         "first_index_s": index,
         "reingest_s": reingest,
         "cold_ask_s": cold,
-        "encoder_p50_ms": statistics.median(sum(enc.values(), [])) * 1e3,
-        "query_p50_ms": statistics.median(sum(full.values(), [])) * 1e3,
+        "encoder_p50_ms": statistics.median(pooled(enc)) * 1e3,
+        "query_p50_ms": statistics.median(pooled(full)) * 1e3,
         "per_question_ratio_median": statistics.median(per_question),
         "per_question_ratio_min": min(per_question),
         "per_question_ratio_max": max(per_question),
@@ -124,15 +116,7 @@ def shortlist_sweep(service: Any) -> list[dict[str, Any]]:
             ann = index_module._build_ann(vectors, (dtype, width))
             index_module.SHORTLIST, index._ann = shortlist, ann
             m = run(service, questions).metrics
-            enc, full = [], []
-            for _ in range(20):
-                for q in QUESTIONS:
-                    t = time.perf_counter()
-                    service.embedder.embed([q])
-                    enc.append(time.perf_counter() - t)
-                    t = time.perf_counter()
-                    service.ask(q)
-                    full.append(time.perf_counter() - t)
+            enc, full = interleaved(service, QUESTIONS, 20)
             rows.append(
                 {
                     "shortlist": shortlist,
@@ -141,7 +125,7 @@ def shortlist_sweep(service: Any) -> list[dict[str, Any]]:
                     "questions": m.in_scope,
                     "top1": m.top1,
                     "mrr10": m.mrr10,
-                    "ratio": statistics.median(full) / statistics.median(enc),
+                    "ratio": statistics.median(pooled(full)) / statistics.median(pooled(enc)),
                 }
             )
     finally:

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from report import write_section  # noqa: E402
+from timing import interleaved, pooled  # noqa: E402
 
 QUESTIONS = [
     "Why does my eye close when I smile?",
@@ -60,16 +61,8 @@ def warm(rounds: int) -> tuple[float, float]:
 
     service = open_service(Settings())
     service.ask(QUESTIONS[0])
-    encoder, full = [], []
-    for _ in range(rounds):
-        for q in QUESTIONS:  # interleaved so both see the same machine load
-            t = time.perf_counter()
-            service.embedder.embed([q])
-            encoder.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            service.ask(q)
-            full.append(time.perf_counter() - t)
-    return statistics.median(encoder), statistics.median(full)
+    encoder, full = interleaved(service, QUESTIONS, rounds)
+    return statistics.median(pooled(encoder)), statistics.median(pooled(full))
 
 
 def cold(runs: int, env: dict[str, str]) -> tuple[float, float]:

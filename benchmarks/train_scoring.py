@@ -141,10 +141,10 @@ def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list
 # -- fitting -------------------------------------------------------------------
 
 
-def _trees(depth: int, iterations: int, rate: float = 0.1) -> HistGradientBoostingClassifier:
+def _trees(depth: int, iterations: int) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
         max_depth=depth,
-        learning_rate=rate,
+        learning_rate=0.1,
         max_iter=iterations,
         l2_regularization=1.0,
         min_samples_leaf=20,

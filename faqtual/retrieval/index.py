@@ -73,7 +73,7 @@ COMPACT_ANN_UNITS = 250_000
 COMPACT_EXPANSION_SEARCH = 24
 #: ... a bigger one stores f16 vectors and searches 128 wide, for recall@10 >= 0.98 at
 #: 1M vectors (96 wide gave 0.978-0.988 from one build to the next; int8 got 0.92). On
-#: MedQuAD the compact settings gave the same answers as f16 searched 96 wide, 0.4 ms
+#: MedQuAD the compact settings gave the same answers as f16 searched 96 wide, 0.5 ms
 #: a query sooner (benchmarks/scale.py): BM25 candidates and the ranker make up for
 #: the few neighbours they miss.
 EXPANSION_SEARCH = 128
