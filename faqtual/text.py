@@ -154,6 +154,26 @@ def sentences(text: str) -> list[str]:
     return [p for p in parts if len(p) > 2]
 
 
+# Pieces of an answer: sentences, list items, and the lead-ins before a colon.
+_PIECE = re.compile(r"(?<=[.!?])\s+|\s+[-*\u2022]\s+|\n+|:\s+")
+
+
+def prose_words(answer: str) -> int:
+    """Words of ``answer`` that stand in full statements (sentences of four words or more, not questions).
+
+    An answer that only points elsewhere ("These resources address the
+    diagnosis of X: - Genetic Testing Registry: X - ...") or repeats its
+    question with no body ("How might X be treated?") has none; a real answer
+    has dozens.
+    """
+    total = 0
+    for piece in _PIECE.split(answer):
+        piece = piece.strip()
+        if piece[-1:] in (".", "!") and len(found := piece.split()) >= 4:
+            total += len(found)
+    return total
+
+
 # A message's sentences, for picking out the ones that ask something.
 _MESSAGE_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _ASKS = re.compile(

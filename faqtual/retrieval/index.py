@@ -30,10 +30,11 @@ import numpy as np
 import numpy.typing as npt
 
 from faqtual.models import FaqEntry
+from faqtual.retrieval import abbreviations
 from faqtual.retrieval.lexicon import INTENT_NAMES, analyse, intents, stems
 from faqtual.retrieval.postings import Postings, RecallTable, ranges
 from faqtual.retrieval.spell import SpellFixer
-from faqtual.text import content_words, question_part, sentences, words
+from faqtual.text import content_words, prose_words, question_part, sentences, words
 
 QUESTION, ANSWER, SENTENCE, QA = 0, 1, 2, 3
 #: Column of each intent in an index's per-entry intent table.
@@ -53,7 +54,10 @@ FEATURES = (
     "question_bm25",
     "query_length",
     "hubness",
+    "answer_prose",
 )
+#: Prose words (:func:`faqtual.text.prose_words`) at which an answer counts as fully substantive.
+PROSE_WORDS = 40
 
 #: Above this many entries a KB is "large": fewer, shorter units per entry.
 LARGE_KB = 2000
@@ -78,7 +82,7 @@ COMPACT_EXPANSION_SEARCH = 24
 #: the few neighbours they miss.
 EXPANSION_SEARCH = 128
 #: Bumped whenever the persisted layout changes; a cache of another version is rebuilt.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 5
 
 
 Array = npt.NDArray[np.float32]
@@ -166,6 +170,8 @@ class Index:
         question_terms: list[list[list[str]]],
         common_words: Collection[str],
         ann: Any = None,
+        prose: Array | None = None,
+        abbreviations: dict[str, str] | None = None,
     ) -> None:
         self.entries = tuple(entries)
         self._vectors = vectors
@@ -178,6 +184,9 @@ class Index:
         self._ann = ann
         self._spell_words = spell_words
         self._spell = SpellFixer(spell_words, common_words=common_words)
+        self._common_words = common_words
+        #: Abbreviations the KB defines (short -> long form), spelled out in questions.
+        self._abbreviations = abbreviations or {}
         self._question_terms = question_terms
         n = len(self.entries)
         self._kinds = frozenset(np.unique(unit_kind).tolist())
@@ -205,6 +214,9 @@ class Index:
         # Large KBs skip it (the feature stays 0): an all-pairs pass over 16,000
         # questions took ~3 s of every index rebuild, and the large-KB ranker gave it no weight.
         self._hubness = _hubness(questions) if n <= LARGE_KB else None
+        # How much of each answer is real prose: an answer that only lists links
+        # or repeats its question is a poor answer however well its question matches.
+        self._prose = prose if prose is not None else answer_prose(self.entries)
 
     # -- construction ----------------------------------------------------------
 
@@ -230,6 +242,8 @@ class Index:
             text = " ".join(e.questions) if large else " ".join((*e.questions, e.answer))
             spell.update(w.replace("'", "") for w in words(text))
         ann = _build_ann(vectors) if len(vectors) > EXACT_LIMIT else None
+        topics = _Topics(question_terms)
+        defined = abbreviations.mine((t for e in entries for t in (*e.questions, e.answer)), topics=topics.covers)
         return cls(
             entries,
             vectors=np.ascontiguousarray(vectors, dtype=np.float32),
@@ -241,6 +255,8 @@ class Index:
             question_terms=question_terms,
             common_words=common_words,
             ann=ann,
+            prose=answer_prose(entries),
+            abbreviations=defined,
         )
 
     def save(self, folder: Path) -> None:
@@ -249,13 +265,20 @@ class Index:
         np.save(folder / "vectors.npy", self._vectors)
         np.save(folder / "unit_entry.npy", self._unit_entry)
         np.save(folder / "unit_kind.npy", self._unit_kind)
+        np.save(folder / "prose.npy", self._prose)
         if self._bm25 is not None:
             self._bm25.save(str(folder / "bm25"), show_progress=False)
             self._question_bm25.save(str(folder / "question_bm25"), show_progress=False)
         if self._ann is not None:
             self._ann.save(str(folder / "ann.usearch"))
         (folder / "lexicon.json").write_text(
-            json.dumps({"spell_words": self._spell_words, "question_terms": self._question_terms})
+            json.dumps(
+                {
+                    "spell_words": self._spell_words,
+                    "question_terms": self._question_terms,
+                    "abbreviations": self._abbreviations,
+                }
+            )
         )
         (folder / "format.json").write_text(json.dumps({"format_version": FORMAT_VERSION}))
 
@@ -296,6 +319,8 @@ class Index:
             question_terms=lexicon["question_terms"],
             common_words=common_words,
             ann=ann,
+            prose=np.load(folder / "prose.npy"),
+            abbreviations=lexicon["abbreviations"],
         )
 
     def __len__(self) -> int:
@@ -313,10 +338,15 @@ class Index:
 
         def repair(match: re.Match[str]) -> str:
             bare = match.group(0).replace("'", "")
+            if bare in self._abbreviations:  # "pkd" is no misspelling of "pad"
+                return match.group(0)
             fixed = self._spell.fix(bare)
             return match.group(0) if fixed == bare else fixed
 
         text = _WORD.sub(repair, question.lower())
+        spelled = abbreviations.expansions(question, self._abbreviations, common_words=self._common_words)
+        if spelled:  # "mom has PKD" -> "mom has pkd (polycystic kidney disease)"
+            text = f"{text} ({'; '.join(spelled)})"
         # The kind of answer asked for comes from the sentences that ask, not the story around them.
         return Query(
             raw=question, text=text, terms=tuple(stems(content_words(text))), intents=intents(question_part(text))
@@ -372,6 +402,7 @@ class Index:
         out[:, 10] = min(len(query.terms), 24) / 24
         if self._hubness is not None:
             out[:, 11] = self._hubness[candidates]
+        out[:, 12] = self._prose[candidates]
         vocab = self._question_postings.vocab
         question_terms = [vocab[t] for t in terms if t in vocab]
         if question_terms:
@@ -400,6 +431,29 @@ class Index:
 def question_key(text: str) -> str:
     """``text`` reduced to its words, for matching a question word for word."""
     return " ".join(words(text))
+
+
+class _Topics:
+    """Which long forms name something the KB's questions are about (all its terms in one question)."""
+
+    def __init__(self, question_terms: Sequence[Sequence[Sequence[str]]]) -> None:
+        self._questions = [frozenset(q) for entry in question_terms for q in entry]
+        self._having: dict[str, list[int]] = {}
+        for number, terms in enumerate(self._questions):
+            for term in terms:
+                self._having.setdefault(term, []).append(number)
+
+    def covers(self, long: str) -> bool:
+        terms = set(analyse(long))
+        if not terms or any(t not in self._having for t in terms):
+            return False
+        rarest = min(terms, key=lambda t: len(self._having[t]))
+        return any(terms <= self._questions[n] for n in self._having[rarest])
+
+
+def answer_prose(entries: Sequence[FaqEntry]) -> Array:
+    """Per entry: the share of :data:`PROSE_WORDS` its answer's prose words make up (at most 1)."""
+    return np.array([min(prose_words(e.answer), PROSE_WORDS) / PROSE_WORDS for e in entries], dtype=np.float32)
 
 
 def _hubness(questions: Array, *, k: int = 3) -> Array:

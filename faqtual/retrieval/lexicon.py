@@ -42,6 +42,12 @@ def common_words() -> frozenset[str]:
 # dense sentence embeddings blur it; MedQuAD's own "qtype" labels are the same
 # idea (Ben Abacha & Demner-Fushman 2019). Patterns are generic English, not
 # tied to any KB.
+#: "the chances (that) our baby will have it", "chances I have the gene": someone getting a
+#: condition, not a patient's outlook ("chances the nerve will get back to full function").
+_CHANCE_OF_GETTING = (
+    r"chances?\b[^.?!]{0,40}?\b(have|has|get|gets|inherit|inherits|develop|develops|carry|carries)\b"
+    r"(?! (back|better|well|over|through|worse|rid)\b)"
+)
 _INTENTS: dict[str, re.Pattern[str]] = {
     "cause": re.compile(r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to)\b"),
     "duration": re.compile(
@@ -64,17 +70,18 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     ),
     "prevention": re.compile(
         r"\b(prevent(ed|ion|s)?|avoid(ed|ing)?|stop(ped|ping|s)?|reduce|minimi[sz]e|keep .* from"
-        r"|lower the (chance|risk)|vaccines?|shots?)\b"
+        r"|lower (the|my|our|his|her|their|your) (chances?|risk)|vaccines?|shots?)\b"
     ),
     "recovery": re.compile(
         r"\b(regenerat(e|es|ed|ion)|regrow(s|th)?|grow back|heal(s|ed|ing)?|recover(y|s|ed)?|come back)\b"
     ),
     "inheritance": re.compile(
         r"\b(inherit(ed|ance)?|hereditary|genetic|genes?|runs? in (the |my )?famil|pass(ed)? (it )?(on|down)"
+        r"|pass(es|ed|ing)? (it |this |the gene )?to (my|our|his|her|their|your) |skips? (a )?generations?"
         r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) (will |would |could |might )?"
         r"(get|have|has|inherit)"
-        # "the chances (that) they have it too": a relative getting it, not the patient's outlook
-        r"|chances?\b[^.?!]{0,40}\b(have|has|get|gets|inherit|develop) (it|this|the (disease|condition|gene)))\b"
+        # "the chances (that) she will get it too": someone getting it, not the patient's outlook
+        rf"|{_CHANCE_OF_GETTING})\b"
     ),
     "frequency": re.compile(r"\b(how (common|rare|many people)|prevalence|frequen(t|cy))\b"),
     # "was diagnosed with X" is how a message gives context, not what it asks:
@@ -85,7 +92,7 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     ),
     "outlook": re.compile(
         r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|curable"
-        r"|chances?(?![^.?!]{0,40}\b(have|has|get|gets|inherit|develop) (it|this|the (disease|condition|gene))\b))\b"
+        rf"|chances?(?!{_CHANCE_OF_GETTING[len('chances?') :]}))\b"
     ),
     "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
     "complications": re.compile(r"\b(complications?|side effects?|long[- ]term effects?|damage)\b"),
