@@ -44,6 +44,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def _normalize_characters(text: str) -> str:
     """Unicode NFC with straight quotes; spacing untouched."""
+    if text.isascii():  # nothing to compose and no curly quotes: most questions
+        return text
     return unicodedata.normalize("NFC", text).translate(_QUOTES)
 
 
@@ -54,6 +56,8 @@ def normalize_text(text: str) -> str:
         The text with runs of spaces/tabs collapsed, each paragraph stripped and
         paragraphs joined by one blank line.
     """
+    if "\n" not in text and "\r" not in text:  # one paragraph
+        return " ".join(_normalize_characters(text).split())
     text = _normalize_characters(text).replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = re.split(r"\n\s*\n", text)
     cleaned = (" ".join(p.split()) for p in paragraphs)

@@ -79,7 +79,8 @@ def test_large_kbs_use_the_hnsw_index_and_find_the_same_entry(monkeypatch: pytes
     vectors = embedder.embed(list(units.texts))
     monkeypatch.setattr(index_module, "EXACT_LIMIT", 10)
     monkeypatch.setattr(index_module, "LARGE_KB", 10)
-    monkeypatch.setattr(index_module, "SHORTLIST", 5)
+    monkeypatch.setattr(index_module, "LEXICAL_SHORTLIST", 5)
+    monkeypatch.setattr(index_module, "DENSE_SHORTLIST", 5)
     hnsw = Index.build(entries, units, vectors, common_words=common_words())
     assert hnsw._ann is not None
     query = hnsw.prepare("what is condition number 17 called bravo")

@@ -87,12 +87,13 @@ def expansions(question: str, known: dict[str, str], *, common_words: Collection
     ("MS") or is no English word ("pkd"): "ms" or "all" in lower case are words.
     In a message typed in capitals, case says nothing, so only non-words count.
     """
-    if not known:
+    tokens = _TOKEN.findall(question)
+    if not known or known.keys().isdisjoint(t.lower() for t in tokens):
         return []
     out: list[str] = []
     lowered = question.lower()
     shouting = sum(c.isupper() for c in question) > sum(c.islower() for c in question)
-    for token in _TOKEN.findall(question):
+    for token in tokens:
         key = token.lower()
         long = known.get(key)
         if long is None or long in out or long in lowered:

@@ -63,18 +63,21 @@ PROSE_WORDS = 40
 LARGE_KB = 2000
 #: Above this many units dense candidates come from the HNSW index, not a full scan.
 EXACT_LIMIT = 8192
-#: Candidates taken from BM25 (and a third more nearest vectors) in a large KB. MedQuAD
-#: dev top-1 and MRR@10 were the same from 48 down to 12 (docs/benchmarks.md,
-#: "Shortlist"), and 99.4 % of dev questions had a right entry among the candidates at
-#: every shortlist from 8 to 24; 16 keeps a margin for harder questions and saves
-#: 0.1 ms a query over 24.
-SHORTLIST = 16
+#: Candidate entries taken from BM25 in a large KB, and nearest units from dense search.
+#: On the hardest MedQuAD dev set (F), 40 BM25 candidates held a right entry for every
+#: question and 16 missed 3 % (MRR@10 0.902 vs 0.882); more than 12 nearest units added
+#: nothing on any set, and each costs HNSW search time (benchmarks/scale.py, "Shortlist").
+LEXICAL_SHORTLIST = 40
+DENSE_SHORTLIST = 12
+#: BM25 candidates come from entries with a question word found in at most this share of
+#: entries, when the question has one.
+RARE_TERM_SHARE = 0.1
 #: Characters of the answer joined to the question in a large KB's QA unit (~45 tokens).
 SHORT_ANSWER_CHARS = 200
 #: HNSW settings, chosen with the build settings in :func:`_build_ann`: an index of up
-#: to this many vectors (MedQuAD: 32,000) stores int8 vectors and searches 24 wide ...
+#: to this many vectors (MedQuAD: 32,000) stores int8 vectors and searches 16 wide ...
 COMPACT_ANN_UNITS = 250_000
-COMPACT_EXPANSION_SEARCH = 24
+COMPACT_EXPANSION_SEARCH = 16
 #: ... a bigger one stores f16 vectors and searches 128 wide, for recall@10 >= 0.98 at
 #: 1M vectors (96 wide gave 0.978-0.988 from one build to the next; int8 got 0.92). On
 #: MedQuAD the compact settings gave the same answers as f16 searched 96 wide, 0.5 ms
@@ -343,7 +346,9 @@ class Index:
             fixed = self._spell.fix(bare)
             return match.group(0) if fixed == bare else fixed
 
-        text = _WORD.sub(repair, question.lower())
+        lowered = question.lower()
+        # Most questions have no unknown word: one set difference instead of a call per word.
+        text = _WORD.sub(repair, lowered) if self._spell.unknown(_WORD.findall(lowered)) else lowered
         spelled = abbreviations.expansions(question, self._abbreviations, common_words=self._common_words)
         if spelled:  # "mom has PKD" -> "mom has pkd (polycystic kidney disease)"
             text = f"{text} ({'; '.join(spelled)})"
@@ -356,8 +361,9 @@ class Index:
         """Features of the candidate entries for ``query`` (all entries of a small KB)."""
         n = len(self.entries)
         terms = [t for t in query.terms if t in self._term_id]
-        bm, hits = self._postings.scores_and_hits([self._term_id[t] for t in terms], n)
-        candidates = self._candidates(query_vector, bm)
+        term_ids = [self._term_id[t] for t in terms]
+        bm, hits = self._postings.scores_and_hits(term_ids, n)
+        candidates = self._candidates(query_vector, bm, term_ids)
         if len(candidates) == n:  # every entry (a small KB): no gathering
             sims = np.asarray(self._vectors) @ query_vector
             kinds = self._unit_kind
@@ -410,18 +416,24 @@ class Index:
             out[:, 9] = qb / (qb + 4.0)
         return Scores(candidates, out)
 
-    def _candidates(self, query_vector: Array, bm: Array) -> IntArray:
+    def _candidates(self, query_vector: Array, bm: Array, term_ids: Sequence[int]) -> IntArray:
         n = len(self.entries)
         if n <= LARGE_KB and len(self._vectors) <= EXACT_LIMIT:
             return np.arange(n, dtype=np.int64)
         if self._ann is not None:
-            found = self._ann.search(query_vector, SHORTLIST + SHORTLIST // 3, threads=1)
+            found = self._ann.search(query_vector, DENSE_SHORTLIST, threads=1)
             dense_units = np.asarray(found.keys, dtype=np.int64)
         else:
             sims = np.asarray(self._vectors) @ query_vector
-            dense_units = np.argpartition(-sims, min(SHORTLIST * 2, len(sims) - 1))[: SHORTLIST + SHORTLIST // 3]
-        lexical = np.argpartition(-bm, min(SHORTLIST, n - 1))[:SHORTLIST]
-        lexical = lexical[bm[lexical] > 0]
+            dense_units = np.argpartition(-sims, min(DENSE_SHORTLIST, len(sims)) - 1)[:DENSE_SHORTLIST]
+        # The best BM25 entries among those with a rarer word of the question (its focus):
+        # an entry matching only "symptoms" or "disease" is no candidate, and the
+        # search runs over a few hundred entries instead of all of them.
+        rare = [t for t in term_ids if self._postings.frequency(t) <= RARE_TERM_SHARE * n]
+        pool = self._postings.documents(rare) if rare else np.flatnonzero(bm)
+        if len(pool) > LEXICAL_SHORTLIST:
+            pool = pool[np.argpartition(-bm[pool], LEXICAL_SHORTLIST - 1)[:LEXICAL_SHORTLIST]]
+        lexical = pool
         # Sorted and unique, as np.union1d gives, in a fifth of its time (it is
         # generic Python code around two sorts).
         both = np.sort(np.concatenate((self._unit_entry[dense_units], lexical)))

@@ -177,6 +177,17 @@ class Postings:
         docs, data = self._postings_of(term_ids)
         return self._add(docs, data, term_ids, n)
 
+    def frequency(self, term_id: int) -> int:
+        """How many documents contain the term ``term_id``."""
+        return int(self.indptr[term_id + 1] - self.indptr[term_id])
+
+    def documents(self, term_ids: Sequence[int]) -> npt.NDArray[np.intp]:
+        """The documents that contain any of ``term_ids``, sorted, each once."""
+        if not term_ids:
+            return np.zeros(0, dtype=np.intp)
+        spans = [(int(self.indptr[t]), int(self.indptr[t + 1])) for t in term_ids]
+        return np.unique(np.concatenate([self.indices[a:b] for a, b in spans])).astype(np.intp)
+
     def _postings_of(self, term_ids: Sequence[int]) -> tuple[npt.NDArray[np.intp], Array]:
         """The posting lists of ``term_ids`` end to end: document numbers and score contributions."""
         if not term_ids:

@@ -57,6 +57,12 @@ class SpellFixer:
         for word in kb_words:
             if len(word) > 3 and not word.isdigit():
                 self._buckets.setdefault((word[0], len(word)), []).append(word)
+        self._known = frozenset(kb_words).union(common_words)
+
+    def unknown(self, words: Iterable[str]) -> set[str]:
+        """Those of ``words`` (apostrophes dropped) that :meth:`fix` might change."""
+        odd = {w.replace("'", "") for w in words}.difference(self._known)
+        return {w for w in odd if _allowed(w) and not w.isdigit()}
 
     def fix(self, word: str) -> str:
         """The KB word ``word`` was probably meant as, or ``word`` itself."""
