@@ -51,3 +51,14 @@ def test_bm25_for_more_documents_than_indexed_matches_the_sparse_path_to_the_bit
     n = len(DOCS) + 3  # more documents than any posting names
     for a, b in zip(dense.scores_and_hits(ids, n), sparse.scores_and_hits(ids, n), strict=True):
         assert a.shape == (n,) and np.array_equal(a, b)
+
+
+def test_postings_tell_how_many_documents_hold_a_term_and_which() -> None:
+    reference = bm25s.BM25()
+    reference.index([analyse(d) for d in DOCS], show_progress=False)
+    postings = Postings.of(reference)
+    vocab = reference.vocab_dict
+    muscles, botox = vocab[analyse("muscles")[0]], vocab[analyse("botox")[0]]
+    assert postings.frequency(muscles) == 3
+    assert postings.documents([muscles, botox]).tolist() == [0, 1, 3, 4]
+    assert postings.documents([]).tolist() == []
