@@ -50,6 +50,7 @@ def test_only_capitals_or_non_words_are_spelled_out() -> None:
     assert expansions("My wife has MS and is tired", known, common_words=words) == ["multiple sclerosis"]
     assert expansions("my mom has pkd", known, common_words=words) == ["polycystic kidney disease"]
     assert expansions("is it all in my head", known, common_words=words) == []
+    assert expansions("I have tried ALL of them", known, common_words=words) == []
     # Typed in capitals, case says nothing: "ALL" is the word, "PKD" still no word.
     assert expansions("IS IT ALL FROM PKD", known, common_words=words) == ["polycystic kidney disease"]
     # Already spelled out: nothing to add.

@@ -16,6 +16,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable
 
+from faqtual.text import STOPWORDS
+
 #: "long form (SHORT)": a short form of 2-10 characters with a letter first.
 _DEFINED = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{1,9})\)")
 #: A token of a question that may be an abbreviation.
@@ -83,9 +85,10 @@ def mine(texts: Iterable[str], *, topics: Callable[[str], bool] = lambda long: T
 def expansions(question: str, known: dict[str, str], *, common_words: Collection[str]) -> list[str]:
     """Long forms of the abbreviations ``question`` uses, in order of use.
 
-    A token counts when the KB defines it and it is written in capitals
-    ("MS") or is no English word ("pkd"): "ms" or "all" in lower case are words.
-    In a message typed in capitals, case says nothing, so only non-words count.
+    A token counts when the KB defines it and it is no English word ("pkd"), or
+    is written in capitals ("MS") and is no function word: "ms" in lower case
+    and "ALL" (for emphasis, or acute lymphoblastic leukemia?) are words. In a
+    message typed in capitals, case says nothing, so only non-words count.
     """
     tokens = _TOKEN.findall(question)
     if not known or known.keys().isdisjoint(t.lower() for t in tokens):
@@ -98,6 +101,10 @@ def expansions(question: str, known: dict[str, str], *, common_words: Collection
         long = known.get(key)
         if long is None or long in out or long in lowered:
             continue
-        if key not in common_words or (not shouting and sum(c.isupper() for c in token) >= 2):
+        if key not in common_words:
+            out.append(long)
+        # A word in capitals is an abbreviation ("MS", "PE") unless it is a function word
+        # written for emphasis ("it HAS to stop", "is it ALL genetic").
+        elif not shouting and token.isupper() and key not in STOPWORDS:
             out.append(long)
     return out
