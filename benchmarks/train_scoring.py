@@ -127,7 +127,7 @@ def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list
         index = service.loaded().index
         for split, questions in splits.items():
             prepared = [index.prepare(q.question) for q in questions]
-            vectors = embedder.embed([p.text for p in prepared])
+            vectors = embedder.embed([p.encoder_text for p in prepared])
             for q, p, v in zip(questions, prepared, vectors, strict=True):
                 scores = index.score(p, v)
                 right = np.array(

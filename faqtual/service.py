@@ -182,7 +182,7 @@ class FaqService:
             self.check_question(question)
         loaded = self.loaded()
         queries = [loaded.index.prepare(q) for q in questions]
-        vectors = self.embedder.embed([q.text for q in queries])
+        vectors = self.embedder.embed([q.encoder_text for q in queries])
         k = top if top is not None else self.settings.top
         safety = self.safety
         if safety is not None and safety.needs_vectors(self.embedder.model_id):
@@ -192,8 +192,8 @@ class FaqService:
         for q, v in zip(queries, vectors, strict=True):
             hit = None
             if safety is not None:  # the spelling-repaired text catches typos such as "sudenly"
-                repaired = q.text != q.raw.lower()  # check() lower-cases: a spelling repair is new text
-                hit = safety.check(q.raw, v) or (safety.check(q.text) if repaired else None)
+                repaired = q.repaired != q.raw.lower()  # check() lower-cases: a spelling repair is new text
+                hit = safety.check(q.raw, v) or (safety.check(q.repaired) if repaired else None)
             scores = None if hit else loaded.index.score(q, v)
             results.append(self._result(loaded, q.raw, scores, k, safety=hit))
         return results

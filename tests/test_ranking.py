@@ -212,3 +212,19 @@ def test_what_a_long_message_asks_comes_from_its_question_not_its_story() -> Non
     story = "I tried Botox treatment and facial therapy for a year. What actually causes it in the first place?"
     asked = index.prepare(story).intents
     assert "cause" in asked and "treatment" not in asked, sorted(asked)
+
+
+def test_a_message_longer_than_the_encoder_reads_keeps_its_question(seed_service: FaqService) -> None:
+    """The encoder reads ~180 words; cut at that, this message would lose the question at its end."""
+    story = (
+        "I had my parotid surgery two years ago at the city hospital and the surgeon was kind and the nurses "
+        "were lovely, and I went home after four days with my husband, who drove very slowly all the way. "
+    )
+    message = "Hello. " + story * 8 + "Why does my eye close whenever I smile now?"
+    assert len(message.split()) > index_module.ENCODER_WORDS
+    query = seed_service.loaded().index.prepare(message)
+    assert query.encoder_text.endswith("why does my eye close whenever i smile now?")
+    assert len(query.encoder_text.split()) <= index_module.ENCODER_WORDS
+    # Cut at 256 tokens, the encoder saw only the story, and no answer about the cause came up.
+    shown = [a.question for a in seed_service.ask(message, top=3).answers]
+    assert "What is the cause of synkinesis?" in shown

@@ -133,12 +133,20 @@ def units_for(entries: Sequence[FaqEntry], *, large: bool | None = None, max_sen
 
 @dataclass(frozen=True)
 class Query:
-    """A question after spelling repair: the text to embed, its terms and intents."""
+    """A question after spelling repair: its texts, terms and intents.
+
+    ``repaired`` is the lower-cased question with its spelling repaired; ``text``
+    adds the long forms of the abbreviations it uses (terms and intents come from
+    it); ``encoder_text`` is what the encoder reads: ``text``, or for a message
+    longer than the encoder reads, its opening and the sentences that ask.
+    """
 
     raw: str
     text: str
     terms: tuple[str, ...]
     intents: frozenset[str]
+    repaired: str
+    encoder_text: str
 
 
 @dataclass(frozen=True)
@@ -348,13 +356,20 @@ class Index:
 
         lowered = question.lower()
         # Most questions have no unknown word: one set difference instead of a call per word.
-        text = _WORD.sub(repair, lowered) if self._spell.unknown(_WORD.findall(lowered)) else lowered
+        repaired = _WORD.sub(repair, lowered) if self._spell.unknown(_WORD.findall(lowered)) else lowered
+        text = repaired
         spelled = abbreviations.expansions(question, self._abbreviations, common_words=self._common_words)
         if spelled:  # "mom has PKD" -> "mom has pkd (polycystic kidney disease)"
             text = f"{text} ({'; '.join(spelled)})"
+        asking = question_part(text)
         # The kind of answer asked for comes from the sentences that ask, not the story around them.
         return Query(
-            raw=question, text=text, terms=tuple(stems(content_words(text))), intents=intents(question_part(text))
+            raw=question,
+            text=text,
+            terms=tuple(stems(content_words(text))),
+            intents=intents(asking),
+            repaired=repaired,
+            encoder_text=for_encoder(text, asking),
         )
 
     def score(self, query: Query, query_vector: Array) -> Scores:
@@ -438,6 +453,25 @@ class Index:
         # generic Python code around two sorts).
         both = np.sort(np.concatenate((self._unit_entry[dense_units], lexical)))
         return both[np.concatenate(([True], both[1:] != both[:-1]))]
+
+
+#: Words of a message the encoder is given. all-MiniLM-L6-v2 reads at most 256 tokens
+#: (about 180 words) and drops the rest, which in a long message is where the
+#: question usually is.
+ENCODER_WORDS = 160
+
+
+def for_encoder(text: str, asking: str) -> str:
+    """``text`` as the encoder should read it: whole, or if longer than
+    :data:`ENCODER_WORDS` words, its opening (a subject line, who is ill) then
+    ``asking``, the sentences that ask."""
+    words = text.split()
+    if len(words) <= ENCODER_WORDS:
+        return text
+    asked = asking.split()[:ENCODER_WORDS]
+    if len(asked) >= len(words):  # nothing asks: the message itself, cut
+        return " ".join(words[:ENCODER_WORDS])
+    return " ".join(words[: ENCODER_WORDS - len(asked)] + asked)
 
 
 def question_key(text: str) -> str:
