@@ -182,7 +182,7 @@ class Index:
         common_words: Collection[str],
         ann: Any = None,
         prose: Array | None = None,
-        abbreviations: dict[str, str] | None = None,
+        defined: dict[str, str] | None = None,
     ) -> None:
         self.entries = tuple(entries)
         self._vectors = vectors
@@ -197,7 +197,7 @@ class Index:
         self._spell = SpellFixer(spell_words, common_words=common_words)
         self._common_words = common_words
         #: Abbreviations the KB defines (short -> long form), spelled out in questions.
-        self._abbreviations = abbreviations or {}
+        self._abbreviations = defined or {}
         self._question_terms = question_terms
         n = len(self.entries)
         self._kinds = frozenset(np.unique(unit_kind).tolist())
@@ -267,7 +267,7 @@ class Index:
             common_words=common_words,
             ann=ann,
             prose=answer_prose(entries),
-            abbreviations=defined,
+            defined=defined,
         )
 
     def save(self, folder: Path) -> None:
@@ -331,7 +331,7 @@ class Index:
             common_words=common_words,
             ann=ann,
             prose=np.load(folder / "prose.npy"),
-            abbreviations=lexicon["abbreviations"],
+            defined=lexicon["abbreviations"],
         )
 
     def __len__(self) -> int:
