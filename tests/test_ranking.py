@@ -171,6 +171,8 @@ def test_a_curated_question_asked_word_for_word_is_answered_with_its_entry(tmp_p
         ("Is it always passed on, does it skip generations?", "inheritance", None),
         ("is there any chance the nerve will get back to full function?", "outlook", "inheritance"),
         ("is there anything I can do to lower my chances?", "prevention", None),
+        ("How long do people usually live after being diagnosed with ALS?", "outlook", None),
+        ("will my son be able to live a normal life?", "outlook", None),
         ("I was diagnosed with gout last year, what should I eat?", None, "tests"),
         ("I was diagnosed with gout last year, what should I eat?", None, "duration"),
         ("how is gout diagnosed", "tests", None),

@@ -91,7 +91,8 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"|tests?|tested|testing|exams?|screen(ing)?|biops(y|ies)|scan)\b"
     ),
     "outlook": re.compile(
-        r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|curable"
+        r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|curable|life ?span|normal life"
+        r"|how long (do|does|will|would|can|could|did) ([\w']+ ){0,4}live"
         rf"|chances?(?!{_CHANCE_OF_GETTING[len('chances?') :]}))\b"
     ),
     "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
