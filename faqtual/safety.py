@@ -195,21 +195,6 @@ class SafetyRules:
         )
         return replace(self, model_id=embedder.model_id, example_vectors=vectors)
 
-    @cached_property
-    def _examples(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
-        matrix, starts = _stack(self.example_vectors)
-        sizes = np.array([len(v) for v in self.example_vectors])
-        return matrix, starts[sizes > 0], sizes > 0
-
-    def _closest_examples(self, question_vector: npt.NDArray[np.float32]) -> list[float]:
-        """Per rule, the cosine of its nearest example to the question (-1 for a rule with none):
-        one product over every example instead of one per rule."""
-        matrix, starts, has = self._examples
-        out = np.full(len(self.rules), -1.0, dtype=np.float32)
-        if len(matrix):
-            out[has] = np.maximum.reduceat(matrix @ question_vector, starts)
-        return out.tolist()
-
     # -- checking ------------------------------------------------------------
 
     def check(self, question: str, question_vector: npt.NDArray[np.float32] | None = None) -> SafetyHit | None:
@@ -224,25 +209,18 @@ class SafetyRules:
         text = normalize_text(question).lower()
         clauses = [c.strip() for c in _CLAUSE_BREAK.split(text) if c.strip()]
         use_vectors = question_vector is not None and len(self.example_vectors) == len(self.rules)
-        closest: list[float] | None = None  # per rule: its nearest example's cosine, computed once
         whole = [" ".join(text.split())]
         for n, rule in enumerate(self.rules):
             parts = clauses if rule.scope == "clause" else whole
             via = _lexical(rule, parts)
             if via is None and use_vectors and rule.examples:
                 assert question_vector is not None
-                if closest is None:
-                    closest = self._closest_examples(question_vector)
-                if closest[n] >= rule.min_similarity and not _vetoed(rule, text):
+                similarity = self.example_vectors[n] @ question_vector
+                if float(similarity.max()) >= rule.min_similarity and not _vetoed(rule, text):
                     via = "example"
             if via is not None:
                 return SafetyHit(rule=rule.id, disposition=rule.disposition, message=rule.message, via=via)
         return None
-
-
-def _stack(vectors: Sequence[npt.NDArray[np.float32]]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.intp]]:
-    """Every rule's example vectors in one matrix, and where each non-empty rule's rows start."""
-    return np.vstack(vectors).astype(np.float32), np.cumsum([0, *(len(v) for v in vectors)])[:-1]
 
 
 def _lexical(rule: SafetyRule, parts: Sequence[str]) -> Via | None:

@@ -68,17 +68,20 @@ def test_prose_words_count_statements_not_links_or_questions() -> None:
 def test_a_question_using_an_abbreviation_finds_the_entry_that_spells_it_out(
     tmp_path: Path, minilm: OnnxMiniLM
 ) -> None:
+    # An invented syndrome: neither the model nor BM25 can know what "VHS" stands for,
+    # except from the one answer that defines it.
     rows = [
-        ("pkd", "Is polycystic kidney disease inherited?", "Polycystic kidney disease (PKD) is passed on by a gene."),
-        ("pad", "What is peripheral artery disease?", "Narrowed arteries reduce blood flow to the legs."),
-        ("ckd", "What is chronic kidney disease?", "The kidneys slowly lose their function over years."),
-        ("dog", "Can my dog catch a cold?", "Dogs get their own respiratory viruses."),
+        ("cause", "What causes Varden-Holm syndrome?", "Varden-Holm syndrome (VHS) is caused by a changed gene."),
+        ("treat", "How is Varden-Holm syndrome treated?", "Physiotherapy and braces keep the joints moving."),
+        ("other", "How is Kessler-Brandt disease treated?", "Medicines and diet protect the liver."),
+        ("third", "How is Orlan fever treated?", "Rest and fluids until the fever passes."),
     ]
     source = tmp_path / "kb.jsonl"
     source.write_text("".join(json.dumps({"id": i, "question": q, "answer": a}) + "\n" for i, q, a in rows))
     service = open_service(Settings(), kb=str(tmp_path / "kb.sqlite"), create=True, embedder=minilm)
     service.ingest([source])
-    assert service.ask("my father had PKD, will my kids get it?").answers[0].entry_id == "pkd"
+    # Unexpanded, "VHS" matches only the answer that defines it: the cause entry came first.
+    assert service.ask("my son has VHS, what treatment is there").answers[0].entry_id == "treat"
 
 
 def test_the_large_kb_ranker_puts_an_answer_that_only_lists_links_below_a_real_one() -> None:

@@ -180,9 +180,9 @@ class Index:
         spell_words: dict[str, int],
         question_terms: list[list[list[str]]],
         common_words: Collection[str],
+        prose: Array,
+        defined: dict[str, str],
         ann: Any = None,
-        prose: Array | None = None,
-        defined: dict[str, str] | None = None,
     ) -> None:
         self.entries = tuple(entries)
         self._vectors = vectors
@@ -197,7 +197,7 @@ class Index:
         self._spell = SpellFixer(spell_words, common_words=common_words)
         self._common_words = common_words
         #: Abbreviations the KB defines (short -> long form), spelled out in questions.
-        self._abbreviations = defined or {}
+        self._abbreviations = defined
         self._question_terms = question_terms
         n = len(self.entries)
         self._kinds = frozenset(np.unique(unit_kind).tolist())
@@ -227,7 +227,7 @@ class Index:
         self._hubness = _hubness(questions) if n <= LARGE_KB else None
         # How much of each answer is real prose: an answer that only lists links
         # or repeats its question is a poor answer however well its question matches.
-        self._prose = prose if prose is not None else answer_prose(self.entries)
+        self._prose = prose
 
     # -- construction ----------------------------------------------------------
 

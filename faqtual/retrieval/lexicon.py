@@ -42,10 +42,10 @@ def common_words() -> frozenset[str]:
 # dense sentence embeddings blur it; MedQuAD's own "qtype" labels are the same
 # idea (Ben Abacha & Demner-Fushman 2019). Patterns are generic English, not
 # tied to any KB.
-#: "the chances (that) our baby will have it", "chances I have the gene": someone getting a
+#: After "chance(s)": "(that) our baby will have it", "I have the gene": someone getting a
 #: condition, not a patient's outlook ("chances the nerve will get back to full function").
-_CHANCE_OF_GETTING = (
-    r"chances?\b[^.?!]{0,40}?\b(have|has|get|gets|inherit|inherits|develop|develops|carry|carries)\b"
+_GETS_IT = (
+    r"\b[^.?!]{0,40}?\b(have|has|get|gets|inherit|inherits|develop|develops|carry|carries)\b"
     r"(?! (back|better|well|over|through|worse|rid)\b)"
 )
 _INTENTS: dict[str, re.Pattern[str]] = {
@@ -81,7 +81,7 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) (will |would |could |might )?"
         r"(get|have|has|inherit)"
         # "the chances (that) she will get it too": someone getting it, not the patient's outlook
-        rf"|{_CHANCE_OF_GETTING})\b"
+        rf"|chances?{_GETS_IT})\b"
     ),
     "frequency": re.compile(r"\b(how (common|rare|many people)|prevalence|frequen(t|cy))\b"),
     # "was diagnosed with X" is how a message gives context, not what it asks:
@@ -93,7 +93,7 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     "outlook": re.compile(
         r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|curable|life ?span|normal life"
         r"|how long (do|does|will|would|can|could|did) ([\w']+ ){0,4}live"
-        rf"|chances?(?!{_CHANCE_OF_GETTING[len('chances?') :]}))\b"
+        rf"|chances?(?!{_GETS_IT}))\b"
     ),
     "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
     "complications": re.compile(r"\b(complications?|side effects?|long[- ]term effects?|damage)\b"),

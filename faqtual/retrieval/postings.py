@@ -185,14 +185,17 @@ class Postings:
         """The documents that contain any of ``term_ids``, sorted, each once."""
         if not term_ids:
             return np.zeros(0, dtype=np.intp)
-        spans = [(int(self.indptr[t]), int(self.indptr[t + 1])) for t in term_ids]
-        return np.unique(np.concatenate([self.indices[a:b] for a, b in spans])).astype(np.intp)
+        return np.unique(np.concatenate([self.indices[a:b] for a, b in self._spans(term_ids)])).astype(np.intp)
+
+    def _spans(self, term_ids: Sequence[int]) -> list[tuple[int, int]]:
+        """Where each term's posting list starts and ends in :attr:`indices` and :attr:`data`."""
+        return [(int(self.indptr[t]), int(self.indptr[t + 1])) for t in term_ids]
 
     def _postings_of(self, term_ids: Sequence[int]) -> tuple[npt.NDArray[np.intp], Array]:
         """The posting lists of ``term_ids`` end to end: document numbers and score contributions."""
         if not term_ids:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
-        spans = [(int(self.indptr[t]), int(self.indptr[t + 1])) for t in term_ids]
+        spans = self._spans(term_ids)
         docs = np.concatenate([self.indices[a:b] for a, b in spans]).astype(np.intp)
         return docs, np.concatenate([self.data[a:b] for a, b in spans])
 
