@@ -72,9 +72,8 @@ def medquad(path: Path, env: dict[str, str], tmp: Path) -> dict[str, float]:
 
     service = open_service(config.load(environ=env), kb=str(kb))
     # Steady state, not the aftermath of the runs above: their ~150 MB of KB and index
-    # files are flushed to disk first (the kernel would otherwise write them back
-    # during the timing), and the service answers the dev questions once, as a
-    # running service has answered others before (no answer is cached; the timed
+    # files are flushed to disk first, and the service answers the dev questions once,
+    # as a running service has answered others before (no answer is cached; the timed
     # questions are not among them).
     os.sync()
     warm_up = [q.question for q in dev_questions() if q.question not in QUESTIONS]
