@@ -60,5 +60,5 @@ def test_postings_tell_how_many_documents_hold_a_term_and_which() -> None:
     vocab = reference.vocab_dict
     muscles, botox = vocab[analyse("muscles")[0]], vocab[analyse("botox")[0]]
     assert postings.frequency(muscles) == 3
-    assert postings.documents([muscles, botox]).tolist() == [0, 1, 3, 4]
-    assert postings.documents([]).tolist() == []
+    assert postings.documents([muscles, botox], len(DOCS)).tolist() == [0, 1, 3, 4]
+    assert postings.documents([], len(DOCS)).tolist() == []

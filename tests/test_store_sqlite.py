@@ -108,6 +108,20 @@ def test_second_connection_sees_committed_writes(store: SqliteStore) -> None:
     other.close()
 
 
+def test_a_version_read_before_a_change_is_not_served_after_it(store: SqliteStore) -> None:
+    # version() caches between changes; each side's commits must still show on both.
+    other = SqliteStore.open(store.path)
+    assert (store.version(), other.version()) == (0, 0)
+    _write(other, _stored("a"))
+    assert (store.version(), other.version()) == (1, 1)
+    _write(store, _stored("b"))
+    assert (store.version(), other.version()) == (2, 2)
+    with pytest.raises(ValueError):  # a failed write changes nothing
+        _write(store, _stored("c"), vectors={"h": "not a vector"})
+    assert (store.version(), other.version()) == (2, 2)
+    other.close()
+
+
 def test_open_directory(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="is a directory"):
         SqliteStore.open(tmp_path, create=True)

@@ -445,7 +445,7 @@ class Index:
         # an entry matching only "symptoms" or "disease" is no candidate, and the
         # search runs over a few hundred entries instead of all of them.
         rare = [t for t in term_ids if self._postings.frequency(t) <= RARE_TERM_SHARE * n]
-        pool = self._postings.documents(rare) if rare else np.flatnonzero(bm)
+        pool = self._postings.documents(rare, n) if rare else np.flatnonzero(bm)
         if len(pool) > LEXICAL_SHORTLIST:
             pool = pool[np.argpartition(-bm[pool], LEXICAL_SHORTLIST - 1)[:LEXICAL_SHORTLIST]]
         lexical = pool

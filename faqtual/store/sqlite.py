@@ -62,6 +62,8 @@ class SqliteStore:
         self.path = path
         self._conn = connection
         self._lock = threading.RLock()
+        #: (PRAGMA data_version, kb_version) when the KB version was last read; see version().
+        self._seen: tuple[int, int] | None = None
 
     @classmethod
     def open(cls, path: Path, *, create: bool = False) -> SqliteStore:
@@ -140,6 +142,7 @@ class SqliteStore:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise self._write_error(exc) from exc
+            self._seen = None  # this connection's own commits leave data_version as it is
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
@@ -163,10 +166,20 @@ class SqliteStore:
         return StoreError(f"Cannot write KB file {self.path}: {text}")
 
     def version(self) -> int:
-        """The KB version; it grows by one with every committed change."""
+        """The KB version; it grows by one with every committed change.
+
+        Asked before every question, so it reads the table only when something
+        changed: SQLite's data_version moves when another connection commits
+        (this one's own writes clear the cache), and costs about half the query.
+        """
         with self._lock:
+            changes = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            if self._seen is not None and self._seen[0] == changes:
+                return self._seen[1]
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'kb_version'").fetchone()
-        return int(row[0]) if row else 0
+            version = int(row[0]) if row else 0
+            self._seen = (changes, version)
+        return version
 
     def snapshot(self) -> Snapshot:
         """Read entries, options and version in one read transaction."""
