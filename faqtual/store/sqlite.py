@@ -142,7 +142,6 @@ class SqliteStore:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise self._write_error(exc) from exc
-            self._seen = None  # this connection's own commits leave data_version as it is
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
@@ -154,6 +153,10 @@ class SqliteStore:
                 if isinstance(exc, sqlite3.OperationalError):
                     raise self._write_error(exc) from exc
                 raise
+            finally:
+                # This connection's own commits leave data_version as it is, and a version
+                # read inside the transaction may predate its end: forget it.
+                self._seen = None
 
     def _write_error(self, exc: sqlite3.OperationalError) -> StoreError:
         text = str(exc)
