@@ -308,6 +308,11 @@ class Outcome:
     p99_ms: float = 0.0
     peak_rss_mb: float = 0.0
     build_rss_mb: float = 0.0
+    #: faqtual only: its abstention threshold, and at the packaged model's default threshold
+    #: (which differs when --scoring gives a held-out model) the in-scope questions answered,
+    #: of how many, and the precision on answered questions.
+    threshold: float | None = None
+    shipped: tuple[float, int, int, float] | None = None
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -398,6 +403,13 @@ def judge(child: Child, peak_rss_mb: float, entries: list[dict[str, object]], qu
     everything = summarise(judged, threshold=-sys.float_info.max)
     threshold = child.ready["threshold"]
     at_threshold = None if threshold is None else summarise(judged, threshold=float(threshold))  # type: ignore[arg-type]
+    shipped = None
+    if threshold is not None:
+        from faqtual.retrieval.confidence import ScoringModel
+
+        default = ScoringModel.packaged().for_size(len(entries)).default_threshold
+        m = summarise(judged, threshold=default)
+        shipped = (default, round(m.coverage * m.in_scope), m.in_scope, m.precision_answered)
     return Outcome(
         system=child.system,
         top1=everything.top1,
@@ -410,6 +422,20 @@ def judge(child: Child, peak_rss_mb: float, entries: list[dict[str, object]], qu
         p99_ms=percentile(child.latencies, 0.99) * 1e3,
         peak_rss_mb=peak_rss_mb,
         build_rss_mb=float(child.ready["build_rss_mb"]),  # type: ignore[arg-type]
+        threshold=None if threshold is None else float(threshold),  # type: ignore[arg-type]
+        shipped=shipped,
+    )
+
+
+def shipped_note(ours: Outcome) -> str:
+    """What faqtual's held-out model does at the packaged default threshold, when the two differ."""
+    if ours.threshold is None or ours.shipped is None or abs(ours.shipped[0] - ours.threshold) < 1e-4:
+        return ""
+    default, answered, in_scope, precision = ours.shipped
+    return (
+        f'\n\nfaqtual\'s "precision at threshold" uses the threshold of the model fitted without these '
+        f"questions ({ours.threshold:.3f}). The same model at the packaged default threshold ({default:.3f}) "
+        f"answers {answered} of the {in_scope} in-scope questions at precision {precision:.3f}."
     )
 
 
@@ -568,7 +594,9 @@ def main() -> None:
     sections.append(
         "### Seed KB (synkinesis)\n\n"
         f"KB: `faqtual ingest` of `{SEED_KB.name}`; questions: `tests/data/seed_dev_c.jsonl` + "
-        f"`tests/data/seed_dev_d.jsonl`; {fitted}. Peers index question + alternates + answer.\n\n" + table(seed)
+        f"`tests/data/seed_dev_d.jsonl`; {fitted}. Peers index question + alternates + answer.\n\n"
+        + table(seed)
+        + shipped_note(seed[0])
     )
     if args.medquad:
         med = benchmark(
@@ -584,7 +612,7 @@ def main() -> None:
             f"KB: `faqtual ingest` of `{args.medquad.name}` (full answers); questions: "
             f"`benchmarks/data/medquad_dev_b.jsonl`; {fitted}. Peers index question + alternates + the first "
             f"{MEDQUAD_ANSWER_CHARS} characters of the answer (full answers take too long to encode with "
-            "PyTorch on 2 cores); latency from one pass.\n\n" + table(med)
+            "PyTorch on 2 cores); latency from one pass.\n\n" + table(med) + shipped_note(med[0])
         )
     command = "HF_HUB_OFFLINE=1 python benchmarks/peers.py --write" + (" --medquad PATH" if args.medquad else "")
     if args.scoring:
