@@ -448,10 +448,9 @@ class Index:
         pool = self._postings.documents(rare, n) if rare else np.flatnonzero(bm)
         if len(pool) > LEXICAL_SHORTLIST:
             pool = pool[np.argpartition(-bm[pool], LEXICAL_SHORTLIST - 1)[:LEXICAL_SHORTLIST]]
-        lexical = pool
         # Sorted and unique, as np.union1d gives, in a fifth of its time (it is
         # generic Python code around two sorts).
-        both = np.sort(np.concatenate((self._unit_entry[dense_units], lexical)))
+        both = np.sort(np.concatenate((self._unit_entry[dense_units], pool)))
         return both[np.concatenate(([True], both[1:] != both[:-1]))]
 
 
