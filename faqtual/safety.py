@@ -43,7 +43,18 @@ DEFAULT_MIN_SIMILARITY = 0.8
 _CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\b(?:but|however|although|though|whereas|except)\b")
 _TERM = re.compile(r"\{([a-z_]+)\}")
 _RULE_KEYS = frozenset(
-    {"id", "disposition", "scope", "message", "phrases", "patterns", "unless", "examples", "min_similarity"}
+    {
+        "id",
+        "disposition",
+        "scope",
+        "message",
+        "phrases",
+        "patterns",
+        "unless",
+        "unless_message",
+        "examples",
+        "min_similarity",
+    }
 )
 
 
@@ -82,6 +93,7 @@ class SafetyRule:
     phrases: tuple[str, ...] = ()
     patterns: tuple[re.Pattern[str], ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()
+    unless_message: tuple[re.Pattern[str], ...] = ()
     examples: tuple[str, ...] = ()
     min_similarity: float = DEFAULT_MIN_SIMILARITY
     scope: Scope = "clause"
@@ -95,6 +107,11 @@ class SafetyRule:
     def any_unless(self) -> re.Pattern[str] | None:
         """``unless`` as one alternation."""
         return _alternation(self.unless)
+
+    @cached_property
+    def any_unless_message(self) -> re.Pattern[str] | None:
+        """``unless_message`` as one alternation."""
+        return _alternation(self.unless_message)
 
 
 def _alternation(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
@@ -218,6 +235,8 @@ class SafetyRules:
                 similarity = self.example_vectors[n] @ question_vector
                 if float(similarity.max()) >= rule.min_similarity and not _vetoed(rule, text):
                     via = "example"
+            if via is not None and rule.any_unless_message is not None and rule.any_unless_message.search(whole[0]):
+                via = None
             if via is not None:
                 return SafetyHit(rule=rule.id, disposition=rule.disposition, message=rule.message, via=via)
         return None
@@ -299,6 +318,7 @@ def _rule(raw: object, terms: Mapping[str, str], *, source: str, number: int) ->
         phrases=phrases,
         patterns=patterns,
         unless=tuple(_compile(p, terms, where=where) for p in _strings(raw, "unless", where=where)),
+        unless_message=tuple(_compile(p, terms, where=where) for p in _strings(raw, "unless_message", where=where)),
         examples=examples,
         min_similarity=float(similarity),
         scope=scope,

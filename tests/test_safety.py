@@ -282,6 +282,24 @@ def test_terms_and_clause_vetoes() -> None:
     assert rules.check("it started years ago. but today it hurts") is not None
 
 
+def test_message_vetoes_reach_across_clauses() -> None:
+    """``unless_message`` looks at the whole message, so a clause-scoped rule sees "the ER said ..." elsewhere."""
+    rules = SafetyRules.parse(
+        """
+        [[rule]]
+        id = "r"
+        disposition = "emergency"
+        message = "m"
+        patterns = ['today.*hurts']
+        unless = ['years ago']
+        unless_message = ['the er said']
+        """
+    )
+    assert rules.check("today it hurts. what helps?") is not None
+    assert rules.check("today it hurts. the ER said it is nothing, what helps?") is None
+    assert rules.check("it hurt years ago. but today it hurts") is not None
+
+
 def test_examples_with_the_fake_embedder() -> None:
     rules = SafetyRules.parse(
         """
