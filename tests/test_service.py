@@ -38,6 +38,12 @@ def test_ask_paraphrase_with_typos(seed_service: FaqService) -> None:
     assert result.answers[0].question == "How long does Botox last for synkinesis?"
 
 
+def test_ask_a_word_split_in_two_by_voice_typing(seed_service: FaqService) -> None:
+    result = seed_service.ask("okay google sin kinesis what does that word mean")
+    assert result.answered
+    assert result.answers[0].question == "What does synkinesis mean?"
+
+
 def test_answers_best_first_three_by_default_top_overrides(seed_service: FaqService) -> None:
     result = seed_service.ask("what does synkinesis mean")
     confidences = [a.confidence for a in result.answers]

@@ -90,3 +90,32 @@ def test_fix_picks_the_nearest_kb_word_then_the_most_frequent(kb: dict[str, int]
     else:
         best = min(near)[:2]
         assert (reference_distance(word, fixed), -kb[fixed]) == best
+
+
+@pytest.mark.parametrize(
+    ("text", "repaired"),
+    [
+        ("what does sin kinesis mean", "what does synkinesis mean"),  # a voice assistant's split
+        ("synki nesis cause", "synkinesis cause"),  # both halves unknown
+        ("sin-kinesis and botx", "synkinesis and botox"),
+        ("the cost of botx", "the cost of botox"),  # a fix of one word; "cost" stays
+        ("what is synkinesis", "what is synkinesis"),
+        ("the weather in paris", "the weather in paris"),  # known words are never joined
+    ],
+)
+def test_repair_fixes_words_and_joins_a_word_typed_in_two(fixer: SpellFixer, text: str, repaired: str) -> None:
+    assert fixer.repair(text) == repaired
+
+
+def test_repair_prefers_the_nearer_reading() -> None:
+    kb = {"kinases": 3, "synkinesis": 5}
+    common = {"sin", "the"}
+    # "sin kinesis" is one edit from "synkinesis", "kinesis" alone two from "kinases".
+    assert SpellFixer(kb, common_words=common).repair("sin kinesis") == "synkinesis"
+    # "the" + "kinases" is no KB word: the lone word is fixed instead.
+    assert SpellFixer(kb, common_words=common).repair("the kinasis") == "the kinases"
+
+
+def test_repair_leaves_words_it_is_told_to_keep(fixer: SpellFixer) -> None:
+    assert fixer.repair("pkd botx", keep={"pkd"}) == "pkd botox"
+    assert fixer.repair("sin kinesis", keep={"kinesis"}) == "sin kinesis"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ from faqtual.text import content_words, prose_words, question_part, sentences, w
 QUESTION, ANSWER, SENTENCE, QA = 0, 1, 2, 3
 #: Column of each intent in an index's per-entry intent table.
 _INTENT_COLUMN = {name: column for column, name in enumerate(INTENT_NAMES)}
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 FEATURES = (
     "question_sim",
@@ -347,16 +345,7 @@ class Index:
     def prepare(self, question: str) -> Query:
         """Repair the spelling of ``question`` against the KB's words."""
 
-        def repair(match: re.Match[str]) -> str:
-            bare = match.group(0).replace("'", "")
-            if bare in self._abbreviations:  # "pkd" is no misspelling of "pad"
-                return match.group(0)
-            fixed = self._spell.fix(bare)
-            return match.group(0) if fixed == bare else fixed
-
-        lowered = question.lower()
-        # Most questions have no unknown word: one set difference instead of a call per word.
-        repaired = _WORD.sub(repair, lowered) if self._spell.unknown(_WORD.findall(lowered)) else lowered
+        repaired = self._spell.repair(question.lower(), keep=self._abbreviations)
         text = repaired
         spelled = abbreviations.expansions(question, self._abbreviations, common_words=self._common_words)
         if spelled:  # "mom has PKD" -> "mom has pkd (polycystic kidney disease)"

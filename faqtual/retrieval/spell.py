@@ -5,7 +5,10 @@ A query word that is neither a KB word nor a common English word is replaced
 by the closest KB word within a small edit distance (Damerau–Levenshtein,
 optimal string alignment); anything else is left alone. The common-word list
 is the embedding model's WordPiece vocabulary, so real words such as "cost" are
-never "corrected" into KB words such as "cause".
+never "corrected" into KB words such as "cause". A KB word typed with a space or
+hyphen inside ("sin kinesis" from a voice assistant, "synki nesis") is joined
+back when one of its halves is such an unknown word and the two together are
+nearer a KB word than the unknown half alone.
 
 Distances are computed by ``rapidfuzz`` (C++): a misspelt word is compared with
 a few hundred KB words of similar length, which in Python took milliseconds —
@@ -14,7 +17,13 @@ as long as the query encoder — for every message with a typo or an unknown nam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
+
+#: A query word (apostrophes inside kept: "bell's").
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+#: What may stand between the two halves of a word typed in two.
+_SPLIT_GAPS = frozenset({" ", "-"})
 
 
 def _allowed(word: str) -> int:
@@ -53,9 +62,49 @@ class SpellFixer:
         """The KB word ``word`` was probably meant as, or ``word`` itself."""
         if word in self._kb or word in self._common or word.isdigit():
             return word
+        return self._nearest(word)[0]
+
+    def repair(self, text: str, *, keep: Collection[str] = ()) -> str:
+        """``text`` (lower case) with its misspelt words replaced by KB words.
+
+        Words in ``keep`` (the KB's abbreviations: "pkd" is no misspelling of
+        "pad") are left alone. An unknown word may instead be joined with the
+        word before or after it when the two together are nearer a KB word
+        ("sin kinesis" -> "synkinesis").
+        """
+        matches = list(WORD.finditer(text))
+        words = [m.group(0).replace("'", "") for m in matches]
+        odd = self.unknown(words).difference(keep)
+        if not odd:  # most questions: one set difference and done
+            return text
+        out: list[str] = []
+        done = 0  # text[:done] is settled
+        for i, (match, word) in enumerate(zip(matches, words, strict=True)):
+            if word not in odd or match.start() < done:
+                continue
+            fixed, distance = self._nearest(word)
+            span = (match.start(), match.end()) if fixed != word else None
+            for a, b in ((i - 1, i), (i, i + 1)):
+                if a < 0 or b >= len(matches) or matches[a].start() < done or {words[a], words[b]} & set(keep):
+                    continue
+                if text[matches[a].end() : matches[b].start()] not in _SPLIT_GAPS:
+                    continue
+                joined, joined_distance = self._nearest(words[a] + words[b])
+                if joined in self._kb and (span is None or joined_distance < distance):
+                    fixed, distance, span = joined, joined_distance, (matches[a].start(), matches[b].end())
+            if span is not None:
+                out += [text[done : span[0]], fixed]
+                done = span[1]
+        out.append(text[done:])
+        return "".join(out)
+
+    def _nearest(self, word: str) -> tuple[str, int]:
+        """The KB word nearest ``word`` within its allowed distance, and the distance; else ``(word, 0)``."""
+        if word in self._kb:
+            return word, 0
         limit = _allowed(word)
         if limit == 0:
-            return word
+            return word, 0
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
@@ -71,7 +120,7 @@ class SpellFixer:
                 key = (int(d), -self._kb[candidate], length, position)
                 if key < best_key:
                     best, best_key = candidate, key
-        return best
+        return best, best_key[0] if best != word else 0
 
     def fix_words(self, words: Iterable[str]) -> list[str]:
         """:meth:`fix` applied to each word."""
