@@ -58,11 +58,11 @@ from report import write_section  # noqa: E402
 SEED = ROOT.parent / "shared" / "seeds" / "000_dd4fd59666329539.txt"
 DEFAULT_KB = ROOT / "faqtual" / "data" / "synkinesis.md"
 DATA = ROOT / "tests" / "data"
-#: Labeled sets for the synkinesis FAQ. C to L were written independently of
+#: Labeled sets for the synkinesis FAQ. C to M were written independently of
 #: A and B and of each other (by other authors, without seeing them or the
 #: engine), in the style of the issue's held-out set. Their gold lists name seed
 #: questions only, and our default KB adds entries (retraining, who treats) that
-#: the seed lacks, so C to L are asked of the seed KB alone.
+#: the seed lacks, so C to M are asked of the seed KB alone.
 SEED_SETS = {
     "A": "seed_dev.jsonl",
     "B": "seed_dev_b.jsonl",
@@ -76,6 +76,7 @@ SEED_SETS = {
     "J": "seed_dev_j.jsonl",
     "K": "seed_dev_k.jsonl",
     "L": "seed_dev_l.jsonl",
+    "M": "seed_dev_m.jsonl",
 }
 DEFAULT_KB_SETS = ("A", "B")
 MEDQUAD_DEV = ROOT / "benchmarks" / "data" / "medquad_dev.jsonl"
@@ -84,6 +85,7 @@ MEDQUAD_DEV_C = ROOT / "benchmarks" / "data" / "medquad_dev_c.jsonl"
 MEDQUAD_DEV_E = ROOT / "benchmarks" / "data" / "medquad_dev_e.jsonl"
 MEDQUAD_DEV_F = ROOT / "benchmarks" / "data" / "medquad_dev_f.jsonl"
 MEDQUAD_DEV_G = ROOT / "benchmarks" / "data" / "medquad_dev_g.jsonl"
+MEDQUAD_DEV_H = ROOT / "benchmarks" / "data" / "medquad_dev_h.jsonl"
 # Small curated KBs: >= 95 % precision on answered questions (issue 2). Large
 # general KBs such as MedQuAD hold many near-identical entries that the labels
 # do not all list, so measured precision understates the truth there; their
@@ -124,6 +126,7 @@ def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list
         splits["E"] = load_questions(MEDQUAD_DEV_E)
         splits["F"] = load_questions(MEDQUAD_DEV_F)
         splits["G"] = load_questions(MEDQUAD_DEV_G)
+        splits["H"] = load_questions(MEDQUAD_DEV_H)
         jobs.append(("medquad", service, splits))
     cases = []
     for kb_name, service, splits in jobs:
@@ -347,7 +350,8 @@ def main() -> None:
         type=Path,
         help="a KB built by 'faqtual ingest medquad.jsonl'; adds benchmarks/data/medquad_dev.jsonl "
         "(even lines set A, odd lines set B), medquad_dev_b.jsonl (set C), medquad_dev_c.jsonl (set D), "
-        "medquad_dev_e.jsonl (set E), medquad_dev_f.jsonl (set F) and medquad_dev_g.jsonl (set G)",
+        "medquad_dev_e.jsonl (set E), medquad_dev_f.jsonl (set F), medquad_dev_g.jsonl (set G) and "
+        "medquad_dev_h.jsonl (set H)",
     )
     parser.add_argument(
         "--exclude",
@@ -412,13 +416,13 @@ def main() -> None:
         "## Quality (development sets)\n\n"
         "Command: `HF_HUB_OFFLINE=1 python benchmarks/train_scoring.py --medquad-kb medquad.sqlite --write` "
         "(the MedQuAD KB built by `faqtual ingest ../shared/data/medquad/medquad.jsonl --kb medquad.sqlite`). "
-        "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to L `seed_dev_c.jsonl` to "
-        "`seed_dev_l.jsonl`; C to L were written by other authors, each seeing only the seed FAQ (not the "
+        "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to M `seed_dev_c.jsonl` to "
+        "`seed_dev_m.jsonl`; C to M were written by other authors, each seeing only the seed FAQ (not the "
         "other sets, not the engine). "
         "MedQuAD sets: A and B are the even and odd lines of `benchmarks/data/medquad_dev.jsonl`, C is "
         "`benchmarks/data/medquad_dev_b.jsonl`, D is `benchmarks/data/medquad_dev_c.jsonl`, E is "
         "`benchmarks/data/medquad_dev_e.jsonl`, F is `benchmarks/data/medquad_dev_f.jsonl`, G is "
-        "`benchmarks/data/medquad_dev_g.jsonl`. The seed KB is "
+        "`benchmarks/data/medquad_dev_g.jsonl`, H is `benchmarks/data/medquad_dev_h.jsonl`. The seed KB is "
         "`faqtual ingest` of the seed file; the default KB is `faqtual/data/synkinesis.md` (asked sets A and B, "
         "whose gold lists name its entries). Small KBs "
         "(<= 2,000 entries) and large ones get separate models, because their indexes embed different units. "
