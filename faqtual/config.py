@@ -34,6 +34,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_dir", str, "", "Where the default KB is built; empty means $XDG_CACHE_HOME/faqtual."),
     Setting("max_question_chars", int, 2000, "Longest question accepted, in characters."),
     Setting(
+        "safety_rules",
+        str,
+        "",
+        "Safety rules file (TOML, format in faqtual/data/safety.toml); empty means the packaged rules, 'none' none.",
+    ),
+    Setting(
         "threads",
         int,
         0,
@@ -88,6 +94,7 @@ class Settings:
     threshold: float = -1.0
     cache_dir: str = ""
     max_question_chars: int = 2000
+    safety_rules: str = ""
     threads: int = 0
     host: str = "127.0.0.1"
     port: int = 8000

@@ -48,6 +48,20 @@ def default_embedder(settings: Settings, *, serving: bool = False) -> Embedder:
     return OnnxMiniLM(threads=settings.threads or share, spin=False)
 
 
+def safety_rules(settings: Settings) -> SafetyRules | None:
+    """The rules ``settings.safety_rules`` names: a TOML file, ``"none"``, or (empty) the packaged ones.
+
+    Raises:
+        ConfigError: the file is missing or malformed (the message names it).
+    """
+    name = settings.safety_rules.strip()
+    if not name:
+        return SafetyRules.packaged()
+    if name.lower() == "none":
+        return None
+    return SafetyRules.load(Path(name))
+
+
 def open_service(
     settings: Settings,
     *,
@@ -65,7 +79,8 @@ def open_service(
             is the one named ``settings.kb_name``.
         create: create the KB file if it is missing.
         embedder: the query encoder; default the real MiniLM.
-        safety: the safety rules; default the packaged ones (``faqtual/data/safety.toml``).
+        safety: the safety rules; default those ``settings.safety_rules`` names
+            (see :func:`safety_rules`).
 
     Raises:
         StoreError: the KB is unusable (see :meth:`SqliteStore.open` and
@@ -73,7 +88,7 @@ def open_service(
         ConfigError: the safety rules file is malformed.
     """
     embedder = embedder or default_embedder(settings)
-    safety = safety or SafetyRules.packaged()
+    safety = safety or safety_rules(settings)
     path_text = kb if kb is not None else (settings.store or settings.kb)
     if is_postgres_dsn(path_text):
         pg_store = open_postgres(path_text, kb_name=settings.kb_name, create=create, listen=True)

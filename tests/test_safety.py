@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from faqtual import config
 from faqtual.cli import cli
 from faqtual.errors import ConfigError
-from faqtual.factory import open_service
+from faqtual.factory import open_service, safety_rules
 from faqtual.models import AskResult
 from faqtual.retrieval.embed import HashEmbedder, OnnxMiniLM
 from faqtual.safety import Disposition, SafetyHit, SafetyRules
@@ -319,3 +319,37 @@ def test_examples_with_the_fake_embedder() -> None:
     assert embedded.check("x", same) == SafetyHit("ex", Disposition.OUT_OF_SCOPE, "m", "example")
     assert embedded.check("x", other) is None
     assert rules.check("x", same) is None  # examples not embedded yet: they cannot fire
+
+
+# -- choosing the rules (setting safety_rules) ---------------------------------
+
+
+def test_the_setting_picks_packaged_none_or_a_file(tmp_path: Path) -> None:
+    assert safety_rules(config.Settings()) == SafetyRules.packaged()
+    assert safety_rules(config.Settings(safety_rules="none")) is None
+    path = tmp_path / "clinic.toml"
+    path.write_text(
+        '[[rule]]\nid = "billing"\ndisposition = "out-of-scope"\nmessage = "Call the office."\nphrases = ["invoice"]\n',
+        encoding="utf-8",
+    )
+    rules = safety_rules(config.Settings(safety_rules=str(path)))
+    assert rules is not None and [r.id for r in rules.rules] == ["billing"]
+    with pytest.raises(ConfigError, match="nope.toml"):
+        safety_rules(config.Settings(safety_rules=str(tmp_path / "nope.toml")))
+
+
+@pytest.mark.model
+def test_cli_uses_the_rules_the_setting_names(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(
+        '[[rule]]\nid = "billing"\ndisposition = "out-of-scope"\nmessage = "Call the office."\nphrases = ["invoice"]\n',
+        encoding="utf-8",
+    )
+    emergency = "my face suddenly drooped an hour ago"
+    runner = CliRunner()
+    own = runner.invoke(cli, ["ask", "--json", "where is my invoice"], env={"FAQTUAL_SAFETY_RULES": str(path)})
+    assert own.exit_code == 0 and json.loads(own.output)["safety"]["rule"] == "billing"
+    off = runner.invoke(cli, ["ask", "--json", emergency], env={"FAQTUAL_SAFETY_RULES": "none"})
+    assert off.exit_code == 0 and json.loads(off.output)["safety"] is None
+    packaged = runner.invoke(cli, ["ask", "--json", emergency])
+    assert json.loads(packaged.output)["safety"]["disposition"] == "emergency"
