@@ -49,7 +49,13 @@ _GETS_IT = (
     r"(?! (back|better|well|over|through|worse|rid)\b)"
 )
 _INTENTS: dict[str, re.Pattern[str]] = {
-    "cause": re.compile(r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to)\b"),
+    "cause": re.compile(
+        r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to"
+        # "how did this happen", "how do kids get it" (not "get rid of")
+        r"|how (did|does|do|could|can) (this|it|that|he|she|i|we|they|you|people|someone|kids|children|my \w+) "
+        r"(happen|get(?! rid| better| over| well)|catch|develop)"
+        r")\b"
+    ),
     "duration": re.compile(
         # "last year" dates the story; it does not ask how long something lasts.
         r"\b(how long|duration|lasts?(?! (year|month|week|night|time|summer|winter|spring|autumn|fall|weekend)\b)"
@@ -66,10 +72,16 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     "symptoms": re.compile(r"\b(symptoms?|signs?|feel like|look like|warning)\b"),
     "treatment": re.compile(
         r"\b(treat(ed|s|ing|ment|ments)?|cures?|cured|help(s|ful)?|therap(y|ies)|fix(ed|es)?|repair(ed|s)?|surgery"
-        r"|get rid|improve|medications?|medicines?|drugs?|manage|management)\b"
+        r"|get rid|improve|medications?|medicines?|drugs?|manage|management"
+        # "what can be done", "is there anything we can do" (not "... to keep from getting it":
+        # that is prevention), "can these be removed or drained"
+        r"|(what (can|could|should) (be|i|we|you|he|she|they) (do|done)"
+        r"|anything (that )?(can be done|(i|we|you) can do))"
+        r"(?! to (keep|prevent|avoid|lower|reduce|stop|protect))"
+        r"|remov(e|ed|al|ing)|drain(ed|ing)?|operat(e|ion|ions|ing))\b"
     ),
     "prevention": re.compile(
-        r"\b(prevent(ed|ion|s)?|avoid(ed|ing)?|stop(ped|ping|s)?|reduce|minimi[sz]e|keep .* from"
+        r"\b(prevent(ed|ion|s)?|avoid(ed|ing)?|stop(ped|ping|s)?|reduce|minimi[sz]e|keep( .*)? from"
         r"|lower (the|my|our|his|her|their|your) (chances?|risk)|vaccines?|shots?)\b"
     ),
     "recovery": re.compile(
@@ -83,7 +95,10 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         # "the chances (that) she will get it too": someone getting it, not the patient's outlook
         rf"|chances?{_GETS_IT})\b"
     ),
-    "frequency": re.compile(r"\b(how (common|rare|many people)|prevalence|frequen(t|cy))\b"),
+    "frequency": re.compile(
+        r"\b(how (common|rare|many people)|prevalence|frequen(t|cy)"
+        r"|how many ([\w']+ ){0,4}(have|has|get|gets|are (affected|born|diagnosed)))\b"
+    ),
     # "was diagnosed with X" is how a message gives context, not what it asks:
     # "diagnosed" counts only in a question about diagnosing ("how is X diagnosed").
     "tests": re.compile(
@@ -106,7 +121,19 @@ _INTENTS: dict[str, re.Pattern[str]] = {
 INTENT_NAMES = tuple(_INTENTS)
 
 
+#: "what can Kawasaki disease cause", "can it cause cancer": what a condition leads to (a
+#: subject between the modal and "cause"), not what causes it ("what can cause ringing").
+_EFFECTS = re.compile(
+    r"\b(can|could|will|would|may|might|does|do|did)\s+(?!cause\b)[\w']+(\s+(?!cause\b)[\w']+){0,3}\s+cause\b"
+)
+
+
 def intents(text: str) -> frozenset[str]:
     """The kinds of answer ``text`` asks for (cause, duration, location, ...)."""
     lowered = text.lower()
-    return frozenset(name for name, pattern in _INTENTS.items() if pattern.search(lowered))
+    found = {name for name, pattern in _INTENTS.items() if pattern.search(lowered)}
+    if "cause" in found and _EFFECTS.search(lowered):
+        found.add("complications")
+        if not _INTENTS["cause"].search(_EFFECTS.sub(" ", lowered)):
+            found.discard("cause")
+    return frozenset(found)
