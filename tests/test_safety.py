@@ -324,14 +324,20 @@ def test_examples_with_the_fake_embedder() -> None:
 # -- choosing the rules (setting safety_rules) ---------------------------------
 
 
-def test_the_setting_picks_packaged_none_or_a_file(tmp_path: Path) -> None:
-    assert safety_rules(config.Settings()) == SafetyRules.packaged()
-    assert safety_rules(config.Settings(safety_rules="none")) is None
-    path = tmp_path / "clinic.toml"
+def _clinic_rules(folder: Path) -> Path:
+    """A clinic's own rules file with one rule: billing questions go to the office."""
+    path = folder / "clinic.toml"
     path.write_text(
         '[[rule]]\nid = "billing"\ndisposition = "out-of-scope"\nmessage = "Call the office."\nphrases = ["invoice"]\n',
         encoding="utf-8",
     )
+    return path
+
+
+def test_the_setting_picks_packaged_none_or_a_file(tmp_path: Path) -> None:
+    assert safety_rules(config.Settings()) == SafetyRules.packaged()
+    assert safety_rules(config.Settings(safety_rules="none")) is None
+    path = _clinic_rules(tmp_path)
     rules = safety_rules(config.Settings(safety_rules=str(path)))
     assert rules is not None and [r.id for r in rules.rules] == ["billing"]
     with pytest.raises(ConfigError, match="nope.toml"):
@@ -340,11 +346,7 @@ def test_the_setting_picks_packaged_none_or_a_file(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_cli_uses_the_rules_the_setting_names(tmp_path: Path) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(
-        '[[rule]]\nid = "billing"\ndisposition = "out-of-scope"\nmessage = "Call the office."\nphrases = ["invoice"]\n',
-        encoding="utf-8",
-    )
+    path = _clinic_rules(tmp_path)
     emergency = "my face suddenly drooped an hour ago"
     runner = CliRunner()
     own = runner.invoke(cli, ["ask", "--json", "where is my invoice"], env={"FAQTUAL_SAFETY_RULES": str(path)})
