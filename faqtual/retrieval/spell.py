@@ -21,7 +21,7 @@ import re
 from collections.abc import Collection, Iterable
 
 #: A query word (apostrophes inside kept: "bell's").
-WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 #: What may stand between the two halves of a word typed in two.
 _SPLIT_GAPS = frozenset({" ", "-"})
 
@@ -72,11 +72,12 @@ class SpellFixer:
         word before or after it when the two together are nearer a KB word
         ("sin kinesis" -> "synkinesis").
         """
-        matches = list(WORD.finditer(text))
+        matches = list(_WORD.finditer(text))
         words = [m.group(0).replace("'", "") for m in matches]
         odd = self.unknown(words).difference(keep)
         if not odd:  # most questions: one set difference and done
             return text
+        kept = set(keep)
         out: list[str] = []
         done = 0  # text[:done] is settled
         for i, (match, word) in enumerate(zip(matches, words, strict=True)):
@@ -85,7 +86,7 @@ class SpellFixer:
             fixed, distance = self._nearest(word)
             span = (match.start(), match.end()) if fixed != word else None
             for a, b in ((i - 1, i), (i, i + 1)):
-                if a < 0 or b >= len(matches) or matches[a].start() < done or {words[a], words[b]} & set(keep):
+                if a < 0 or b >= len(matches) or matches[a].start() < done or {words[a], words[b]} & kept:
                     continue
                 if text[matches[a].end() : matches[b].start()] not in _SPLIT_GAPS:
                     continue
