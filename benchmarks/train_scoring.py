@@ -79,13 +79,17 @@ SEED_SETS = {
     "M": "seed_dev_m.jsonl",
 }
 DEFAULT_KB_SETS = ("A", "B")
-MEDQUAD_DEV = ROOT / "benchmarks" / "data" / "medquad_dev.jsonl"
-MEDQUAD_DEV_B = ROOT / "benchmarks" / "data" / "medquad_dev_b.jsonl"
-MEDQUAD_DEV_C = ROOT / "benchmarks" / "data" / "medquad_dev_c.jsonl"
-MEDQUAD_DEV_E = ROOT / "benchmarks" / "data" / "medquad_dev_e.jsonl"
-MEDQUAD_DEV_F = ROOT / "benchmarks" / "data" / "medquad_dev_f.jsonl"
-MEDQUAD_DEV_G = ROOT / "benchmarks" / "data" / "medquad_dev_g.jsonl"
-MEDQUAD_DEV_H = ROOT / "benchmarks" / "data" / "medquad_dev_h.jsonl"
+MEDQUAD_DATA = ROOT / "benchmarks" / "data"
+#: Labeled sets for MedQuAD: sets A and B are the even and odd lines of the first file.
+MEDQUAD_DEV = MEDQUAD_DATA / "medquad_dev.jsonl"
+MEDQUAD_SETS = {
+    "C": "medquad_dev_b.jsonl",
+    "D": "medquad_dev_c.jsonl",
+    "E": "medquad_dev_e.jsonl",
+    "F": "medquad_dev_f.jsonl",
+    "G": "medquad_dev_g.jsonl",
+    "H": "medquad_dev_h.jsonl",
+}
 # Small curated KBs: >= 95 % precision on answered questions (issue 2). Large
 # general KBs such as MedQuAD hold many near-identical entries that the labels
 # do not all list, so measured precision understates the truth there; their
@@ -121,12 +125,7 @@ def collect(embedder: OnnxMiniLM, tmp: Path, *, medquad_kb: Path | None) -> list
         service = FaqService(store, embedder=embedder, scoring=scoring, settings=Settings(cache_dir=str(tmp)))
         questions = load_questions(MEDQUAD_DEV)
         splits = {"A": questions[0::2], "B": questions[1::2]}
-        splits["C"] = load_questions(MEDQUAD_DEV_B)
-        splits["D"] = load_questions(MEDQUAD_DEV_C)
-        splits["E"] = load_questions(MEDQUAD_DEV_E)
-        splits["F"] = load_questions(MEDQUAD_DEV_F)
-        splits["G"] = load_questions(MEDQUAD_DEV_G)
-        splits["H"] = load_questions(MEDQUAD_DEV_H)
+        splits.update({name: load_questions(MEDQUAD_DATA / file) for name, file in MEDQUAD_SETS.items()})
         jobs.append(("medquad", service, splits))
     cases = []
     for kb_name, service, splits in jobs:

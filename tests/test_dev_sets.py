@@ -33,23 +33,30 @@ def test_there_are_enough_labeled_questions() -> None:
     assert len(medquad) >= 60 and any(not q.gold for q in medquad)
 
 
-@pytest.mark.parametrize("path", SEED_SETS, ids=lambda p: p.name)
-def test_every_seed_gold_label_names_an_entry(path: Path, seed_path: Path) -> None:
+@pytest.fixture(scope="module")
+def seed_answers(seed_path: Path) -> list[Answer]:
+    """Every entry of the seed FAQ and of the packaged KB, as answers to judge gold labels by."""
     entries = [*prepare([parse_file(seed_path)]).entries, *prepare([parse_file(PACKAGED)]).entries]
-    answers = [_answer(e) for e in entries]
-    unknown = {g for q in load_questions(path) for g in q.gold if not any(is_right(a, [g]) for a in answers)}
+    return [_answer(e) for e in entries]
+
+
+@pytest.fixture(scope="module")
+def answered_medquad_ids() -> set[str]:
+    """The ids of MedQuAD pairs with a non-empty answer."""
+    if not MEDQUAD.is_file():
+        pytest.skip(f"MedQuAD is not at {MEDQUAD} (shared/data/medquad beside the project)")
+    with MEDQUAD.open(encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    return {row["id"] for row in rows if row["answer"].strip()}
+
+
+@pytest.mark.parametrize("path", SEED_SETS, ids=lambda p: p.name)
+def test_every_seed_gold_label_names_an_entry(path: Path, seed_answers: list[Answer]) -> None:
+    unknown = {g for q in load_questions(path) for g in q.gold if not any(is_right(a, [g]) for a in seed_answers)}
     assert unknown == set(), f"{path.name}: gold labels that name no seed or packaged entry"
 
 
 @pytest.mark.parametrize("path", MEDQUAD_SETS, ids=lambda p: p.name)
-def test_every_medquad_gold_id_is_an_answered_medquad_pair(path: Path) -> None:
-    if not MEDQUAD.is_file():
-        pytest.skip(f"MedQuAD is not at {MEDQUAD} (shared/data/medquad beside the project)")
-    answered = set()
-    with MEDQUAD.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            if row["answer"].strip():
-                answered.add(row["id"])
-    unknown = {g for q in load_questions(path) for g in q.gold} - answered
+def test_every_medquad_gold_id_is_an_answered_medquad_pair(path: Path, answered_medquad_ids: set[str]) -> None:
+    unknown = {g for q in load_questions(path) for g in q.gold} - answered_medquad_ids
     assert unknown == set(), f"{path.name}: gold ids that are no answered MedQuAD pair"

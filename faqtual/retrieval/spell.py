@@ -72,11 +72,11 @@ class SpellFixer:
         word before or after it when the two together are nearer a KB word
         ("sin kinesis" -> "synkinesis").
         """
-        matches = list(_WORD.finditer(text))
-        words = [m.group(0).replace("'", "") for m in matches]
-        odd = self.unknown(words).difference(keep)
+        odd = self.unknown(_WORD.findall(text)).difference(keep)
         if not odd:  # most questions: one set difference and done
             return text
+        matches = list(_WORD.finditer(text))
+        words = [m.group(0).replace("'", "") for m in matches]
         kept = set(keep)
         out: list[str] = []
         done = 0  # text[:done] is settled
