@@ -57,9 +57,10 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r")\b"
     ),
     "duration": re.compile(
-        # "last year" dates the story; it does not ask how long something lasts.
-        r"\b(how long|duration|lasts?(?! (year|month|week|night|time|summer|winter|spring|autumn|fall|weekend)\b)"
-        r"|lasting|permanent(ly)?|go away|forever|for good"
+        # "last year", "my last appointment" date the story; they do not ask how long something lasts.
+        r"\b(how long|duration|lasts?(?! (year|month|week|night|time|summer|winter|spring|autumn|fall|weekend"
+        r"|days?|few|couple|appointment|visit|check-?up|consultation|session|scan|injections?|jabs?|dose)\b)"
+        r"|lasting|permanent(ly)?|go away|forever|for good|for life|lifelong|(rest|end) of (my|his|her|their|your) life"
         r"|how many (days|weeks|months|years)|wear off|until when|still be there)\b"
     ),
     "location": re.compile(
@@ -67,6 +68,8 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     ),
     "definition": re.compile(
         r"\b(what (is|are|does)\b.*\bmean|meaning|define|definition|what is (it|this)|what (is|are) (an? )?\w+\W*$"
+        # "what actually is synkinesis, my doctor mentioned it", "is that an actual condition?"
+        r"|what (actually|exactly|really) (is|are)|(is|are) (this|that|it|these|those) (an? )?(real|actual|proper|known)"
         r"|explain|information|tell me about)\b"
     ),
     "symptoms": re.compile(r"\b(symptoms?|signs?|feel like|look like|warning)\b"),
@@ -89,7 +92,9 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     ),
     "inheritance": re.compile(
         r"\b(inherit(ed|ance)?|hereditary|genetic|genes?|runs? in (the |my )?famil|pass(ed)? (it )?(on|down)"
-        r"|pass(es|ed|ing)? (it |this |the gene )?to (my|our|his|her|their|your) |skips? (a )?generations?"
+        # "passed it to my kids", "something I passed to him", "passed from the mom or the dad"
+        r"|pass(es|ed|ing)? (it |this |that |the gene )?(to|from) (him|her|them|me|us|(the|my|our|his|her|their|your) )"
+        r"|(mom|dad|mother|father)'?s side|skips? (a )?generations?"
         r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) (will |would |could |might )?"
         r"(get|have|has|inherit)"
         # "the chances (that) she will get it too": someone getting it, not the patient's outlook
