@@ -24,6 +24,11 @@ from faqtual.text import prose_words
         ("Polycystic kidney disease (PKD) is inherited.", [("pkd", "polycystic kidney disease")]),
         ("Some have neurofibromatosis type 1 (NF1).", [("nf1", "neurofibromatosis type 1")]),
         ("It is called Charcot-Marie-Tooth disease (CMT).", [("cmt", "charcot-marie-tooth disease")]),
+        # One long word for a short form of three letters or more.
+        ("Babies are screened for phenylketonuria (PKU) at birth.", [("pku", "phenylketonuria")]),
+        # One word for two letters is a chance match; a hyphenated short form in one word is syllables.
+        ("It is called alopecia areata (AA).", []),
+        ("Blood clots need platelets (plate-lets).", []),
         # Not abbreviations, or letters the words before do not spell.
         ("Take it twice a day (see below).", []),
         ("The rash (ABC) fades.", []),

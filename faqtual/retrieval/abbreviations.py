@@ -36,9 +36,19 @@ def definitions(text: str) -> list[tuple[str, str]]:
         letters = sum(c.isalnum() for c in short)
         words = text[: match.start()].split()[-min(letters + 5, letters * 2) :]
         long = _long_form(short, " ".join(words))
-        if long and len(long.split()) > 1 and short.lower() not in long.lower():
+        if long and _plausible(short, long) and short.lower() not in long.lower():
             found.append((short.lower(), long.lower().strip(" ,;:")))
     return found
+
+
+def _plausible(short: str, long: str) -> bool:
+    """Whether ``long`` may be what ``short`` stands for: several words, or one long word
+    for a short form of three letters or more ("phenylketonuria (PKU)"). One word for two
+    letters is too often a chance match ("alopecia areata (AA)" gives "areata"), and a
+    hyphenated short form in one word is a word split into syllables ("(plate-lets)")."""
+    if len(long.split()) > 1:
+        return True
+    return "-" not in short and sum(c.isalnum() for c in short) >= 3 and len(long) >= 2 * len(short)
 
 
 def _long_form(short: str, candidate: str) -> str | None:

@@ -83,7 +83,7 @@ COMPACT_EXPANSION_SEARCH = 16
 #: the few neighbours they miss.
 EXPANSION_SEARCH = 128
 #: Bumped whenever the persisted layout changes; a cache of another version is rebuilt.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 
 Array = npt.NDArray[np.float32]
