@@ -129,16 +129,33 @@ INTENT_NAMES = tuple(_INTENTS)
 #: "what can Kawasaki disease cause", "can it cause cancer": what a condition leads to (a
 #: subject between the modal and "cause"), not what causes it ("what can cause ringing").
 _EFFECTS = re.compile(
-    r"\b(can|could|will|would|may|might|does|do|did)\s+(?!cause\b)[\w']+(\s+(?!cause\b)[\w']+){0,3}\s+cause\b"
+    r"\b(can|could|will|would|may|might|does|do|did)\s+(?P<subject>(?!cause\b)[\w']+(\s+(?!cause\b)[\w']+){0,3})"
+    r"\s+cause\b(\s+(?P<object>[\w']+))?"
 )
+#: Subjects that stand for the condition asked about: "can it cause cancer" asks what it leads to.
+_ITSELF = frozenset({"it", "this", "that", "they", "these", "those", "he", "she"})
+#: Words after "cause" that open no object: "what problems can diabetes cause in the eyes".
+_NO_OBJECT = frozenset(
+    {"in", "to", "for", "with", "on", "at", "if", "when", "later", "over", "and", "or", "as", "by", "during", "after"}
+)
+
+
+def _only_effects(match: re.Match[str]) -> bool:
+    """Whether "<modal> <subject> cause [<object>]" asks only what the condition leads to: its
+    subject is the condition ("can it cause cancer") or it has no object ("what can Kawasaki
+    disease cause?"). With both named ("does smoking cause synkinesis", "can diabetes cause
+    this problem") it may ask either way."""
+    obj = match.group("object")
+    return match.group("subject").split()[0] in _ITSELF or obj is None or obj in _NO_OBJECT
 
 
 def intents(text: str) -> frozenset[str]:
     """The kinds of answer ``text`` asks for (cause, duration, location, ...)."""
     lowered = text.lower()
     found = {name for name, pattern in _INTENTS.items() if pattern.search(lowered)}
-    if "cause" in found and _EFFECTS.search(lowered):
+    effects = list(_EFFECTS.finditer(lowered)) if "cause" in found else []
+    if effects:
         found.add("complications")
-        if not _INTENTS["cause"].search(_EFFECTS.sub(" ", lowered)):
+        if all(map(_only_effects, effects)) and not _INTENTS["cause"].search(_EFFECTS.sub(" ", lowered)):
             found.discard("cause")
     return frozenset(found)
