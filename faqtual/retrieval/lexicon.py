@@ -69,7 +69,8 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     "definition": re.compile(
         r"\b(what (is|are|does)\b.*\bmean|meaning|define|definition|what is (it|this)|what (is|are) (an? )?\w+\W*$"
         # "what actually is synkinesis, my doctor mentioned it", "is that an actual condition?"
-        r"|what (actually|exactly|really) (is|are)|(is|are) (this|that|it|these|those) (an? )?(real|actual|proper|known)"
+        r"|what (actually|exactly|really) (is|are)"
+        r"|(is|are) (this|that|it|these|those) (an? )?(real|actual|proper|known)"
         r"|explain|information|tell me about)\b"
     ),
     "symptoms": re.compile(r"\b(symptoms?|signs?|feel like|look like|warning)\b"),
