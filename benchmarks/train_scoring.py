@@ -80,6 +80,9 @@ SEED_SETS = {
     "N": "seed_dev_n.jsonl",
 }
 DEFAULT_KB_SETS = ("A", "B")
+#: Not in these tables on purpose: seed set O (tests/data/seed_dev_o.jsonl) and MedQuAD set J
+#: (benchmarks/data/medquad_dev_j.jsonl) are locked. No model is fitted and nothing is tuned on them;
+#: they are asked only of shipped models, to estimate what an unseen set will show.
 MEDQUAD_DATA = ROOT / "benchmarks" / "data"
 #: Labeled sets for MedQuAD: sets A and B are the even and odd lines of the first file.
 MEDQUAD_DEV = MEDQUAD_DATA / "medquad_dev.jsonl"
