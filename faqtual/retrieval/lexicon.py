@@ -127,8 +127,9 @@ _INTENTS: dict[str, re.Pattern[str]] = {
 INTENT_NAMES = tuple(_INTENTS)
 
 
-#: "what can Kawasaki disease cause", "can it cause cancer": what a condition leads to (a
-#: subject between the modal and "cause"), not what causes it ("what can cause ringing").
+#: "<modal> <subject> cause [<object>]" ("can it cause cancer", "does smoking cause synkinesis"):
+#: it may ask what a condition leads to (see :func:`_only_effects`); with no subject between the
+#: modal and "cause" ("what can cause ringing") it asks only what causes something.
 _EFFECTS = re.compile(
     r"\b(can|could|will|would|may|might|does|do|did)\s+(?P<subject>(?!cause\b)[\w']+(\s+(?!cause\b)[\w']+){0,3})"
     r"\s+cause\b(\s+(?P<object>[\w']+))?"
