@@ -116,6 +116,17 @@ def test_repair_prefers_the_nearer_reading() -> None:
     assert SpellFixer(kb, common_words=common).repair("the kinasis") == "the kinases"
 
 
+def test_repair_joins_dictated_pieces_too_short_or_too_many_to_fix_alone() -> None:
+    kb = {"synkinesis": 5, "botox": 4, "patent": 2}
+    common = {"sink", "in", "bow", "went", "can", "cure", "what", "does", "mean"}
+    fixer = SpellFixer(kb, common_words=common)
+    assert fixer.repair("can bow tox cure it") == "can botox cure it"  # "tox" is too short to fix alone
+    assert fixer.repair("what does sink in esis mean") == "what does synkinesis mean"  # three pieces
+    # "psawent" is two edits from "patent": too far for a join led by a three-letter piece.
+    assert fixer.repair("my psa went up") == "my psa went up"
+    assert fixer.repair("bow tox", keep={"tox"}) == "bow tox"
+
+
 def test_repair_leaves_words_it_is_told_to_keep(fixer: SpellFixer) -> None:
     assert fixer.repair("pkd botx", keep={"pkd"}) == "pkd botox"
     assert fixer.repair("sin kinesis", keep={"kinesis"}) == "sin kinesis"

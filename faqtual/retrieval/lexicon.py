@@ -58,10 +58,12 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     ),
     "duration": re.compile(
         # "last year", "my last appointment" date the story; they do not ask how long something lasts.
-        r"\b(how long|duration|lasts?(?! (year|month|week|night|time|summer|winter|spring|autumn|fall|weekend"
+        # "how long do people with CF live" asks the outlook (below), not how long something lasts.
+        r"\b(how long(?! (do|does|will|would|can|could|did) ([\w']+ ){0,4}live\b)"
+        r"|duration|lasts?(?! (year|month|week|night|time|summer|winter|spring|autumn|fall|weekend"
         r"|days?|few|couple|appointment|visit|check-?up|consultation|session|scan|injections?|jabs?|dose)\b)"
         r"|lasting|permanent(ly)?|go away|forever|for good|for life|lifelong|(rest|end) of (my|his|her|their|your) life"
-        r"|how many (days|weeks|months|years)|wear off|until when|still be there)\b"
+        r"|how many (days|weeks|months|years)|(wear|wears|wearing|wore|worn) off|until when|still be there)\b"
     ),
     "location": re.compile(
         r"\b(where|which (muscles?|parts?|areas?|sites?|spots?|side)|what (muscles?|parts?|areas?|sites?))\b"
@@ -73,7 +75,11 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"|(is|are) (this|that|it|these|those) (an? )?(real|actual|proper|known)"
         r"|explain|information|tell me about)\b"
     ),
-    "symptoms": re.compile(r"\b(symptoms?|signs?|feel like|look like|warning)\b"),
+    "symptoms": re.compile(
+        # "how to tell if a mole is melanoma", "how do I know if I have it"
+        r"\b(symptoms?|signs?|feel like|look like|warning"
+        r"|how (to|do|can|would|will|could) (i |you |we )?(tell|know) if)\b"
+    ),
     "treatment": re.compile(
         r"\b(treat(ed|s|ing|ment|ments)?|cures?|cured|help(s|ful)?|therap(y|ies)|fix(ed|es)?|repair(ed|s)?|surgery"
         r"|get rid|improve|medications?|medicines?|drugs?|manage|management"

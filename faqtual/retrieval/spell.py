@@ -7,8 +7,12 @@ optimal string alignment); anything else is left alone. The common-word list
 is the embedding model's WordPiece vocabulary, so real words such as "cost" are
 never "corrected" into KB words such as "cause". A KB word typed with a space or
 hyphen inside ("sin kinesis" from a voice assistant, "synki nesis") is joined
-back when one of its halves is such an unknown word and the two together are
-nearer a KB word than the unknown half alone.
+back when one of its pieces is such an unknown word and the pieces together are
+nearer a KB word than the unknown piece alone. Dictation can break a word into
+three pieces ("sink in esis") or leave a piece too short to fix on its own
+("bow tox"): up to three pieces are joined, and an unknown piece of two or three
+letters may take part in a join though it is never changed alone; such joins,
+and joins of three, must come within one edit of a KB word.
 
 Distances are computed by ``rapidfuzz`` (C++): a misspelt word is compared with
 a few hundred KB words of similar length, which in Python took milliseconds —
@@ -58,6 +62,10 @@ class SpellFixer:
         odd = {w.replace("'", "") for w in words}.difference(self._known)
         return {w for w in odd if _allowed(w) and not w.isdigit()}
 
+    def _fragments(self, words: Iterable[str]) -> set[str]:
+        """Unknown pieces of two or three letters ("tox" in "bow tox"): joined, never fixed alone."""
+        return {w for w in words if 2 <= len(w) <= 3 and w.isalpha() and w not in self._known}
+
     def fix(self, word: str) -> str:
         """The KB word ``word`` was probably meant as, or ``word`` itself."""
         if word in self._kb or word in self._common or word.isdigit():
@@ -72,7 +80,9 @@ class SpellFixer:
         word before or after it when the two together are nearer a KB word
         ("sin kinesis" -> "synkinesis").
         """
-        odd = self.unknown(_WORD.findall(text)).difference(keep)
+        found = _WORD.findall(text)
+        unknown = self.unknown(found)
+        odd = unknown.union(self._fragments(found)).difference(keep)
         if not odd:  # most questions: one set difference and done
             return text
         matches = list(_WORD.finditer(text))
@@ -85,12 +95,17 @@ class SpellFixer:
                 continue
             fixed, distance = self._nearest(word)
             span = (match.start(), match.end()) if fixed != word else None
-            for a, b in ((i - 1, i), (i, i + 1)):
-                if a < 0 or b >= len(matches) or matches[a].start() < done or {words[a], words[b]} & kept:
+            # The pieces around it, two first, then three: (i-1, i), (i, i+1), (i-2, i), ...
+            for a, b in ((i - 1, i), (i, i + 1), (i - 2, i), (i - 1, i + 1), (i, i + 2)):
+                if a < 0 or b >= len(matches) or matches[a].start() < done or set(words[a : b + 1]) & kept:
                     continue
-                if text[matches[a].end() : matches[b].start()] not in _SPLIT_GAPS:
+                if any(text[matches[k].end() : matches[k + 1].start()] not in _SPLIT_GAPS for k in range(a, b)):
                     continue
-                joined, joined_distance = self._nearest(words[a] + words[b])
+                joined, joined_distance = self._nearest("".join(words[a : b + 1]))
+                # A short piece or three pieces say less: their join must be near ("psa went"
+                # is two edits from "patent", "bow tox" one from "botox").
+                if joined_distance > 1 and (b - a == 2 or word not in unknown):
+                    continue
                 if joined in self._kb and (span is None or joined_distance < distance):
                     fixed, distance, span = joined, joined_distance, (matches[a].start(), matches[b].end())
             if span is not None:
