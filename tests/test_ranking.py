@@ -199,6 +199,8 @@ def test_a_curated_question_asked_word_for_word_is_answered_with_its_entry(tmp_p
         ("progeria how many kids in the world have it", "frequency", None),
         ("What long term heart problems can Kawasaki disease cause?", "complications", "cause"),
         ("can it cause cancer", "complications", "cause"),
+        ("can diabetes damage the kidneys", "complications", None),
+        ("how to fix facial nerve damage", "treatment", "complications"),
         ("what problems can diabetes cause in the eyes", "complications", "cause"),
         ("Can Parkinson's disease cause synkinesis, or only Bell's palsy?", "cause", None),
         ("does smoking cause synkinesis", "cause", None),
@@ -260,3 +262,26 @@ def test_a_message_longer_than_the_encoder_reads_keeps_its_question(seed_service
     # Cut at 256 tokens, the encoder saw only the story, and no answer about the cause came up.
     shown = [a.question for a in seed_service.ask(message, top=3).answers]
     assert "What is the cause of synkinesis?" in shown
+
+
+def test_a_question_the_faq_has_no_kind_of_entry_for_looks_to_the_entry_that_covers_it() -> None:
+    def kb(*extra: FaqEntry) -> Index:
+        entries = [
+            FaqEntry(id="cause", question="What is the cause of it?", answer="Faulty genes, or an injury."),
+            FaqEntry(id="last", question="How long does it last?", answer="About two years."),
+            *extra,
+        ]
+        units = units_for(entries, large=False)
+        return Index.build(entries, units, HashEmbedder().embed(list(units.texts)), common_words=common_words())
+
+    def intent_feature(index: Index, question: str) -> dict[str, float]:
+        query = index.prepare(question)
+        scores = index.score(query, HashEmbedder().embed([query.encoder_text])[0])
+        column = index_module.FEATURES.index("intent")
+        return {index.entries[i].id: float(f) for i, f in zip(scores.entries, scores.features[:, column], strict=True)}
+
+    # No entry asks whether it is inherited: the cause entry is the one that speaks of genes.
+    assert intent_feature(kb(), "is it genetic?") == {"cause": 1.0, "last": 0.0}
+    # With an entry that asks it, that entry alone matches.
+    inherited = FaqEntry(id="inherited", question="Is it inherited?", answer="No, it is not passed on.")
+    assert intent_feature(kb(inherited), "is it genetic?") == {"cause": 0.0, "last": 0.0, "inherited": 1.0}

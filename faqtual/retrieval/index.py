@@ -38,6 +38,11 @@ from faqtual.text import content_words, prose_words, question_part, sentences, w
 QUESTION, ANSWER, SENTENCE, QA = 0, 1, 2, 3
 #: Column of each intent in an index's per-entry intent table.
 _INTENT_COLUMN = {name: column for column, name in enumerate(INTENT_NAMES)}
+#: When no candidate entry asks what the question asks, the kind of entry whose answer
+#: usually covers it: a FAQ without an "is it inherited?" entry speaks of genes under its
+#: cause ("mutations of genes" in the seed), and says what a condition looks like where
+#: it says what the condition is.
+_INTENT_FALLBACK = {"inheritance": "cause", "susceptibility": "cause", "symptoms": "definition"}
 
 FEATURES = (
     "question_sim",
@@ -403,9 +408,16 @@ class Index:
         else:
             out[:, 4] = 1.0
             out[:, 5] = 1.0
-        asked = sorted(_INTENT_COLUMN[name] for name in query.intents)
-        if asked:
-            out[:, 7] = self._intents[candidates][:, asked].sum(axis=1) / len(query.intents)
+        if query.intents:
+            table = self._intents[candidates]
+            asked = [_INTENT_COLUMN[name] for name in sorted(query.intents)]
+            asked = [
+                _INTENT_COLUMN[_INTENT_FALLBACK[name]]
+                if name in _INTENT_FALLBACK and not table[:, column].any()
+                else column
+                for name, column in zip(sorted(query.intents), asked, strict=True)
+            ]
+            out[:, 7] = table[:, asked].sum(axis=1) / len(query.intents)
         out[:, 8] = self._recall.recall(candidates, query.terms)
         # Long, rambling questions score lower on every similarity even when the
         # answer is right; the confidence model needs to know the length.

@@ -123,7 +123,12 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         rf"|chances?(?!{_GETS_IT}))\b"
     ),
     "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
-    "complications": re.compile(r"\b(complications?|side effects?|long[- ]term effects?|damage)\b"),
+    "complications": re.compile(
+        r"\b(complications?|side effects?|long[- ]term effects?"
+        # "can it damage the kidneys", "does it cause lasting damage"; not "how to fix nerve damage"
+        r"|damag(e|es|ing) (to|the|my|his|her|your|their|our|its)|(cause|causes|do|does|did|leave|leaves) "
+        r"(any |lasting |permanent |long[- ]term |more |further )?damage)\b"
+    ),
     "research": re.compile(r"\b(research|clinical trials?|studies|new treatments?)\b"),
     "support": re.compile(r"\b(support groups?|organi[sz]ations?|where can i find help)\b"),
 }
