@@ -124,9 +124,11 @@ def words(text: str) -> list[str]:
 
 # Function words that carry no topic. Question words ("what", "how") are in:
 # every FAQ question has one, so they only add noise to lexical matching.
+# "down" is not: it names a condition ("Down syndrome"), and a KB's BM25 weighs it
+# by how rare it is.
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are aren't as at be because been before being
-    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
     during each few for from further get gets got had hadn't has hasn't have haven't having he he'd he'll
     he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it
     it's its itself let's me more most mustn't my myself no nor not of off on once only or other ought our

@@ -9,6 +9,7 @@ import pytest
 from faqtual.retrieval import postings as postings_module
 from faqtual.retrieval.lexicon import analyse
 from faqtual.retrieval.postings import Postings
+from faqtual.text import content_words
 
 DOCS = [
     "Botox relaxes the muscles that pull the face",
@@ -62,3 +63,7 @@ def test_postings_tell_how_many_documents_hold_a_term_and_which() -> None:
     assert postings.frequency(muscles) == 3
     assert postings.documents([muscles, botox], len(DOCS)).tolist() == [0, 1, 3, 4]
     assert postings.documents([], len(DOCS)).tolist() == []
+
+
+def test_a_condition_named_with_a_common_word_keeps_it() -> None:
+    assert content_words("Is Down syndrome hereditary?") == ["down", "syndrome", "hereditary"]

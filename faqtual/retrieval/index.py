@@ -87,8 +87,9 @@ COMPACT_EXPANSION_SEARCH = 16
 #: a query sooner (benchmarks/scale.py): BM25 candidates and the ranker make up for
 #: the few neighbours they miss.
 EXPANSION_SEARCH = 128
-#: Bumped whenever the persisted layout changes; a cache of another version is rebuilt.
-FORMAT_VERSION = 6
+#: Bumped whenever the persisted layout or what it holds changes (7: "down" became a
+#: content word); a cache of another version is rebuilt.
+FORMAT_VERSION = 7
 
 
 Array = npt.NDArray[np.float32]
