@@ -51,6 +51,8 @@ _GETS_IT = (
 _INTENTS: dict[str, re.Pattern[str]] = {
     "cause": re.compile(
         r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to"
+        # "can Parkinson's be responsible for this?", "what is behind it", "what brought it on"
+        r"|responsible for|to blame|(what('s| is)|anything) behind (this|it|that)|brought (it |this |that )?on"
         # "how did this happen", "how do kids get it" (not "get rid of")
         r"|how (did|does|do|could|can) (this|it|that|he|she|i|we|they|you|people|someone|kids|children|my \w+) "
         r"(happen|get(?! rid| better| over| well)|catch|develop)"
@@ -73,7 +75,8 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         # "what actually is synkinesis, my doctor mentioned it", "is that an actual condition?"
         r"|what (actually|exactly|really) (is|are)"
         r"|(is|are) (this|that|it|these|those) (an? )?(real|actual|proper|known)"
-        r"|explain|information|tell me about)\b"
+        # "explain whether Parkinson's can be responsible" asks that question, not what it is
+        r"|explain(?! (to me )?(whether|why|how|if|when|where))|information|tell me about)\b"
     ),
     "symptoms": re.compile(
         # "how to tell if a mole is melanoma", "how do I know if I have it"
