@@ -52,7 +52,10 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     "cause": re.compile(
         r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to"
         # "can Parkinson's be responsible for this?", "what is behind it", "what brought it on"
-        r"|responsible for|to blame|(what('s| is)|anything) behind (this|it|that)|brought (it |this |that )?on"
+        r"|responsible for|to blame|(what('s| is)|anything) behind (this|it|that)"
+        r"|(brought|bring|brings) (it |this |that )?on"
+        # "is Kawasaki disease contagious?": how one gets it
+        r"|contagious|catching"
         # "how did this happen", "how do kids get it" (not "get rid of")
         r"|how (did|does|do|could|can) (this|it|that|he|she|i|we|they|you|people|someone|kids|children|my \w+) "
         r"(happen|get(?! rid| better| over| well)|catch|develop)"
@@ -65,7 +68,8 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"|duration|lasts?(?! (year|month|week|night|time|summer|winter|spring|autumn|fall|weekend"
         r"|days?|few|couple|appointment|visit|check-?up|consultation|session|scan|injections?|jabs?|dose)\b)"
         r"|lasting|permanent(ly)?|go away|forever|for good|for life|lifelong|(rest|end) of (my|his|her|their|your) life"
-        r"|how many (days|weeks|months|years)|(wear|wears|wearing|wore|worn) off|until when|still be there)\b"
+        r"|how many (days|weeks|months|years)|(wear|wears|wearing|wore|worn) off|until when|still be there"
+        r"|grows? out of)\b"
     ),
     "location": re.compile(
         r"\b(where|which (muscles?|parts?|areas?|sites?|spots?|side)|what (muscles?|parts?|areas?|sites?))\b"
@@ -95,7 +99,9 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     ),
     "prevention": re.compile(
         r"\b(prevent(ed|ion|s)?|avoid(ed|ing)?|stop(ped|ping|s)?|reduce|minimi[sz]e|keep( .*)? from"
-        r"|lower (the|my|our|his|her|their|your) (chances?|risk)|vaccines?|shots?)\b"
+        r"|lower (the|my|our|his|her|their|your) (chances?|risk)|vaccines?|shots?"
+        # "what can I do on the plane so that doesn't happen to me?"
+        r"|(doesn'?t|does not|won'?t|will not|never) happen (to|again))\b"
     ),
     "recovery": re.compile(
         r"\b(regenerat(e|es|ed|ion)|regrow(s|th)?|grow back|heal(s|ed|ing)?|recover(y|s|ed)?|come back)\b"
@@ -123,6 +129,9 @@ _INTENTS: dict[str, re.Pattern[str]] = {
     "outlook": re.compile(
         r"\b(outlook|prognosis|life expectancy|surviv(e|al)|die|fatal|curable|life ?span|normal life"
         r"|how long (do|does|will|would|can|could|did) ([\w']+ ){0,4}live"
+        # "is it really serious if it went away by itself?", "is this actually dangerous?"
+        r"|(is|are|was) (it|this|that|they|he|she) (really |actually |very |that |so )?"
+        r"(serious|dangerous|life[- ]threatening)"
         rf"|chances?(?!{_GETS_IT}))\b"
     ),
     "susceptibility": re.compile(r"\b(who (gets|is at risk|can get)|at risk|risk factors?|more likely|susceptib)\b"),
