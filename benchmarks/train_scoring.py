@@ -58,11 +58,11 @@ from report import write_section  # noqa: E402
 SEED = ROOT.parent / "shared" / "seeds" / "000_dd4fd59666329539.txt"
 DEFAULT_KB = ROOT / "faqtual" / "data" / "synkinesis.md"
 DATA = ROOT / "tests" / "data"
-#: Labeled sets for the synkinesis FAQ. C to Q were written independently of
+#: Labeled sets for the synkinesis FAQ. C to S were written independently of
 #: A and B and of each other (by other authors, without seeing them or the
 #: engine), in the style of the issue's held-out set. Their gold lists name seed
 #: questions only, and our default KB adds entries (retraining, who treats) that
-#: the seed lacks, so C to Q are asked of the seed KB alone.
+#: the seed lacks, so C to S are asked of the seed KB alone.
 SEED_SETS = {
     "A": "seed_dev.jsonl",
     "B": "seed_dev_b.jsonl",
@@ -80,6 +80,8 @@ SEED_SETS = {
     "N": "seed_dev_n.jsonl",
     "P": "seed_dev_p.jsonl",
     "Q": "seed_dev_q.jsonl",
+    "R": "seed_dev_r.jsonl",
+    "S": "seed_dev_s.jsonl",
 }
 DEFAULT_KB_SETS = ("A", "B")
 #: Not in these tables on purpose: seed set O (tests/data/seed_dev_o.jsonl) and MedQuAD set J
@@ -98,6 +100,7 @@ MEDQUAD_SETS = {
     "I": "medquad_dev_i.jsonl",
     "K": "medquad_dev_k.jsonl",
     "L": "medquad_dev_l.jsonl",
+    "M": "medquad_dev_m.jsonl",
 }
 # Small curated KBs: >= 95 % precision on answered questions (issue 2). Large
 # general KBs such as MedQuAD hold many near-identical entries that the labels
@@ -359,8 +362,8 @@ def main() -> None:
         help="a KB built by 'faqtual ingest medquad.jsonl'; adds benchmarks/data/medquad_dev.jsonl "
         "(even lines set A, odd lines set B), medquad_dev_b.jsonl (set C), medquad_dev_c.jsonl (set D), "
         "medquad_dev_e.jsonl (set E), medquad_dev_f.jsonl (set F), medquad_dev_g.jsonl (set G), "
-        "medquad_dev_h.jsonl (set H), medquad_dev_i.jsonl (set I), medquad_dev_k.jsonl (set K) and "
-        "medquad_dev_l.jsonl (set L)",
+        "medquad_dev_h.jsonl (set H), medquad_dev_i.jsonl (set I), medquad_dev_k.jsonl (set K), "
+        "medquad_dev_l.jsonl (set L) and medquad_dev_m.jsonl (set M)",
     )
     parser.add_argument(
         "--exclude",
@@ -426,15 +429,15 @@ def main() -> None:
         "Command: `HF_HUB_OFFLINE=1 python benchmarks/train_scoring.py --medquad-kb medquad.sqlite --write` "
         "(the MedQuAD KB built by `faqtual ingest ../shared/data/medquad/medquad.jsonl --kb medquad.sqlite`). "
         "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to N `seed_dev_c.jsonl` to "
-        "`seed_dev_n.jsonl`, P and Q `seed_dev_p.jsonl` and `seed_dev_q.jsonl`; C to Q were written by other "
+        "`seed_dev_n.jsonl`, P to S `seed_dev_p.jsonl` to `seed_dev_s.jsonl`; C to S were written by other "
         "authors, each seeing only the "
         "seed FAQ (not the other sets, not the engine); O is locked (never fitted on). "
         "MedQuAD sets: A and B are the even and odd lines of `benchmarks/data/medquad_dev.jsonl`, C is "
         "`benchmarks/data/medquad_dev_b.jsonl`, D is `benchmarks/data/medquad_dev_c.jsonl`, E is "
         "`benchmarks/data/medquad_dev_e.jsonl`, F is `benchmarks/data/medquad_dev_f.jsonl`, G is "
         "`benchmarks/data/medquad_dev_g.jsonl`, H is `benchmarks/data/medquad_dev_h.jsonl`, I is "
-        "`benchmarks/data/medquad_dev_i.jsonl`, K and L are `benchmarks/data/medquad_dev_k.jsonl` and "
-        "`benchmarks/data/medquad_dev_l.jsonl` (J is locked). "
+        "`benchmarks/data/medquad_dev_i.jsonl`, K to M are `benchmarks/data/medquad_dev_k.jsonl` to "
+        "`benchmarks/data/medquad_dev_m.jsonl` (J is locked). "
         "The seed KB is "
         "`faqtual ingest` of the seed file; the default KB is `faqtual/data/synkinesis.md` (asked sets A and B, "
         "whose gold lists name its entries). Small KBs "
