@@ -171,6 +171,8 @@ def test_a_curated_question_asked_word_for_word_is_answered_with_its_entry(tmp_p
         ("Is it always passed on, does it skip generations?", "inheritance", None),
         ("is fragile x passed from the mom or the dad", "inheritance", None),
         ("Is it something I passed to him? I am his mother", "inheritance", None),
+        ("my son has VHS, what treatment is there", "treatment", "inheritance"),
+        ("could my daughter have it too", "inheritance", None),
         ("the doctor passed me to a specialist, what treatment is there", "treatment", "inheritance"),
         ("is there any chance the nerve will get back to full function?", "outlook", "inheritance"),
         ("is there anything I can do to lower my chances?", "prevention", None),

@@ -411,13 +411,12 @@ class Index:
             out[:, 5] = 1.0
         if query.intents:
             table = self._intents[candidates]
-            asked = [_INTENT_COLUMN[name] for name in sorted(query.intents)]
-            asked = [
-                _INTENT_COLUMN[_INTENT_FALLBACK[name]]
-                if name in _INTENT_FALLBACK and not table[:, column].any()
-                else column
-                for name, column in zip(sorted(query.intents), asked, strict=True)
-            ]
+            asked = []
+            for name in sorted(query.intents):
+                column = _INTENT_COLUMN[name]
+                if name in _INTENT_FALLBACK and not table[:, column].any():
+                    column = _INTENT_COLUMN[_INTENT_FALLBACK[name]]
+                asked.append(column)
             out[:, 7] = table[:, asked].sum(axis=1) / len(query.intents)
         out[:, 8] = self._recall.recall(candidates, query.terms)
         # Long, rambling questions score lower on every similarity even when the

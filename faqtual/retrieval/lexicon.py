@@ -111,8 +111,10 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         # "passed it to my kids", "something I passed to him", "passed from the mom or the dad"
         r"|pass(es|ed|ing)? (it |this |that |the gene )?(to|from) (him|her|them|me|us|(the|my|our|his|her|their|your) )"
         r"|(mom|dad|mother|father)'?s side|skips? (a )?generations?"
-        r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) (will |would |could |might )?"
-        r"(get|have|has|inherit)"
+        # "will our kids get it", "could my daughter have it" ("my son has VHS" only tells who is ill)
+        r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) "
+        r"((will|would|could|might|can) (get|have|inherit)|(get|inherit)s?\b)"
+        r"|(will|would|could|might|can|do|does) (our|my) (kids?|children|son|daughter|baby|babies|grandchildren) have"
         # "the chances (that) she will get it too": someone getting it, not the patient's outlook
         rf"|chances?{_GETS_IT})\b"
     ),

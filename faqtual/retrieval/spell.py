@@ -76,9 +76,10 @@ class SpellFixer:
         """``text`` (lower case) with its misspelt words replaced by KB words.
 
         Words in ``keep`` (the KB's abbreviations: "pkd" is no misspelling of
-        "pad") are left alone. An unknown word may instead be joined with the
-        word before or after it when the two together are nearer a KB word
-        ("sin kinesis" -> "synkinesis").
+        "pad") are left alone. An unknown word, or an unknown piece of two or
+        three letters, may instead be joined with the one or two words around it
+        when together they are nearer a KB word ("sin kinesis" -> "synkinesis",
+        "bow tox" -> "botox").
         """
         found = _WORD.findall(text)
         unknown = self.unknown(found)
