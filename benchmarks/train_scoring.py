@@ -84,9 +84,10 @@ SEED_SETS = {
     "S": "seed_dev_s.jsonl",
 }
 DEFAULT_KB_SETS = ("A", "B")
-#: Not in these tables on purpose: seed set O (tests/data/seed_dev_o.jsonl) and MedQuAD set J
-#: (benchmarks/data/medquad_dev_j.jsonl) are locked. No model is fitted and nothing is tuned on them;
-#: they are asked only of shipped models, to estimate what an unseen set will show.
+#: Not in these tables on purpose: seed sets O and T (tests/data/seed_dev_o.jsonl, seed_dev_t.jsonl)
+#: and MedQuAD sets J and N (benchmarks/data/medquad_dev_j.jsonl, medquad_dev_n.jsonl) are locked. No
+#: model is fitted and nothing is tuned on them; they are asked only of shipped models, to estimate
+#: what an unseen set will show.
 MEDQUAD_DATA = ROOT / "benchmarks" / "data"
 #: Labeled sets for MedQuAD: sets A and B are the even and odd lines of the first file.
 MEDQUAD_DEV = MEDQUAD_DATA / "medquad_dev.jsonl"
@@ -431,13 +432,13 @@ def main() -> None:
         "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to N `seed_dev_c.jsonl` to "
         "`seed_dev_n.jsonl`, P to S `seed_dev_p.jsonl` to `seed_dev_s.jsonl`; C to S were written by other "
         "authors, each seeing only the "
-        "seed FAQ (not the other sets, not the engine); O is locked (never fitted on). "
+        "seed FAQ (not the other sets, not the engine); O and T are locked (never fitted on). "
         "MedQuAD sets: A and B are the even and odd lines of `benchmarks/data/medquad_dev.jsonl`, C is "
         "`benchmarks/data/medquad_dev_b.jsonl`, D is `benchmarks/data/medquad_dev_c.jsonl`, E is "
         "`benchmarks/data/medquad_dev_e.jsonl`, F is `benchmarks/data/medquad_dev_f.jsonl`, G is "
         "`benchmarks/data/medquad_dev_g.jsonl`, H is `benchmarks/data/medquad_dev_h.jsonl`, I is "
         "`benchmarks/data/medquad_dev_i.jsonl`, K to M are `benchmarks/data/medquad_dev_k.jsonl` to "
-        "`benchmarks/data/medquad_dev_m.jsonl` (J is locked). "
+        "`benchmarks/data/medquad_dev_m.jsonl` (J and N are locked). "
         "The seed KB is "
         "`faqtual ingest` of the seed file; the default KB is `faqtual/data/synkinesis.md` (asked sets A and B, "
         "whose gold lists name its entries). Small KBs "
