@@ -84,10 +84,10 @@ SEED_SETS = {
     "S": "seed_dev_s.jsonl",
 }
 DEFAULT_KB_SETS = ("A", "B")
-#: Not in these tables on purpose: seed sets O and T (tests/data/seed_dev_o.jsonl, seed_dev_t.jsonl)
-#: and MedQuAD sets J and N (benchmarks/data/medquad_dev_j.jsonl, medquad_dev_n.jsonl) are locked. No
-#: model is fitted and nothing is tuned on them; they are asked only of shipped models, to estimate
-#: what an unseen set will show.
+#: Not in these tables on purpose: these sets are locked. No model is fitted and nothing is tuned on
+#: them; they are asked only of shipped models, to estimate what an unseen set will show.
+LOCKED_SEED_SETS = {"O": "seed_dev_o.jsonl", "T": "seed_dev_t.jsonl"}
+LOCKED_MEDQUAD_SETS = {"J": "medquad_dev_j.jsonl", "N": "medquad_dev_n.jsonl"}
 MEDQUAD_DATA = ROOT / "benchmarks" / "data"
 #: Labeled sets for MedQuAD: sets A and B are the even and odd lines of the first file.
 MEDQUAD_DEV = MEDQUAD_DATA / "medquad_dev.jsonl"
@@ -361,10 +361,8 @@ def main() -> None:
         "--medquad-kb",
         type=Path,
         help="a KB built by 'faqtual ingest medquad.jsonl'; adds benchmarks/data/medquad_dev.jsonl "
-        "(even lines set A, odd lines set B), medquad_dev_b.jsonl (set C), medquad_dev_c.jsonl (set D), "
-        "medquad_dev_e.jsonl (set E), medquad_dev_f.jsonl (set F), medquad_dev_g.jsonl (set G), "
-        "medquad_dev_h.jsonl (set H), medquad_dev_i.jsonl (set I), medquad_dev_k.jsonl (set K), "
-        "medquad_dev_l.jsonl (set L) and medquad_dev_m.jsonl (set M)",
+        "(even lines set A, odd lines set B), "
+        + ", ".join(f"{file} (set {name})" for name, file in MEDQUAD_SETS.items()),
     )
     parser.add_argument(
         "--exclude",
@@ -429,17 +427,17 @@ def main() -> None:
         "## Quality (development sets)\n\n"
         "Command: `HF_HUB_OFFLINE=1 python benchmarks/train_scoring.py --medquad-kb medquad.sqlite --write` "
         "(the MedQuAD KB built by `faqtual ingest ../shared/data/medquad/medquad.jsonl --kb medquad.sqlite`). "
-        "Seed-FAQ sets: A `tests/data/seed_dev.jsonl`, B `seed_dev_b.jsonl`, C to N `seed_dev_c.jsonl` to "
-        "`seed_dev_n.jsonl`, P to S `seed_dev_p.jsonl` to `seed_dev_s.jsonl`; C to S were written by other "
-        "authors, each seeing only the "
-        "seed FAQ (not the other sets, not the engine); O and T are locked (never fitted on). "
-        "MedQuAD sets: A and B are the even and odd lines of `benchmarks/data/medquad_dev.jsonl`, C is "
-        "`benchmarks/data/medquad_dev_b.jsonl`, D is `benchmarks/data/medquad_dev_c.jsonl`, E is "
-        "`benchmarks/data/medquad_dev_e.jsonl`, F is `benchmarks/data/medquad_dev_f.jsonl`, G is "
-        "`benchmarks/data/medquad_dev_g.jsonl`, H is `benchmarks/data/medquad_dev_h.jsonl`, I is "
-        "`benchmarks/data/medquad_dev_i.jsonl`, K to M are `benchmarks/data/medquad_dev_k.jsonl` to "
-        "`benchmarks/data/medquad_dev_m.jsonl` (J and N are locked). "
-        "The seed KB is "
+        "Seed-FAQ sets (in `tests/data/`): "
+        + ", ".join(f"{name} `{file}`" for name, file in SEED_SETS.items())
+        + "; all but A and B were written by other authors, each seeing only the seed FAQ (not the other "
+        "sets, not the engine). "
+        "MedQuAD sets (in `benchmarks/data/`): A and B are the even and odd lines of `medquad_dev.jsonl`, "
+        + ", ".join(f"{name} `{file}`" for name, file in MEDQUAD_SETS.items())
+        + ". Locked, never fitted on: "
+        + ", ".join(f"seed {name} `{file}`" for name, file in LOCKED_SEED_SETS.items())
+        + ", "
+        + ", ".join(f"MedQuAD {name} `{file}`" for name, file in LOCKED_MEDQUAD_SETS.items())
+        + ". The seed KB is "
         "`faqtual ingest` of the seed file; the default KB is `faqtual/data/synkinesis.md` (asked sets A and B, "
         "whose gold lists name its entries). Small KBs "
         "(<= 2,000 entries) and large ones get separate models, because their indexes embed different units. "

@@ -48,6 +48,8 @@ _GETS_IT = (
     r"\b[^.?!]{0,40}?\b(have|has|get|gets|inherit|inherits|develop|develops|carry|carries)\b"
     r"(?! (back|better|well|over|through|worse|rid)\b)"
 )
+#: Who a parent asks about in "will our kids get it", "could my daughter have it".
+_CHILDREN = r"(kids?|children|son|daughter|baby|babies|grandchildren)"
 _INTENTS: dict[str, re.Pattern[str]] = {
     "cause": re.compile(
         r"\b(why|causes?|caused|causing|triggers?|reasons?|what makes|how come|lead to|due to"
@@ -112,9 +114,8 @@ _INTENTS: dict[str, re.Pattern[str]] = {
         r"|pass(es|ed|ing)? (it |this |that |the gene )?(to|from) (him|her|them|me|us|(the|my|our|his|her|their|your) )"
         r"|(mom|dad|mother|father)'?s side|skips? (a )?generations?"
         # "will our kids get it", "could my daughter have it" ("my son has VHS" only tells who is ill)
-        r"|carriers?|(our|my) (kids?|children|son|daughter|baby|babies|grandchildren) "
-        r"((will|would|could|might|can) (get|have|inherit)|(get|inherit)s?\b)"
-        r"|(will|would|could|might|can|do|does) (our|my) (kids?|children|son|daughter|baby|babies|grandchildren) have"
+        rf"|carriers?|(our|my) {_CHILDREN} ((will|would|could|might|can) (get|have|inherit)|(get|inherit)s?\b)"
+        rf"|(will|would|could|might|can|do|does) (our|my) {_CHILDREN} have"
         # "the chances (that) she will get it too": someone getting it, not the patient's outlook
         rf"|chances?{_GETS_IT})\b"
     ),
