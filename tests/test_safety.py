@@ -355,3 +355,49 @@ def test_cli_uses_the_rules_the_setting_names(tmp_path: Path) -> None:
     assert off.exit_code == 0 and json.loads(off.output)["safety"] is None
     packaged = runner.invoke(cli, ["ask", "--json", emergency])
     assert json.loads(packaged.output)["safety"]["disposition"] == "emergency"
+
+
+_EXAMPLE_RULES = """
+[[rule]]
+id = "first"
+disposition = "see-a-clinician"
+message = "First rule."
+examples = ["alpha bravo charlie", "delta echo foxtrot"]
+min_similarity = 0.99
+
+[[rule]]
+id = "no-examples"
+disposition = "see-a-clinician"
+message = "Phrases only."
+phrases = ["golf hotel"]
+
+[[rule]]
+id = "last"
+disposition = "out-of-scope"
+message = "Last rule."
+examples = ["india juliett kilo", "quebec romeo sierra"]
+min_similarity = 0.99
+
+[[rule]]
+id = "trailing"
+disposition = "out-of-scope"
+message = "Phrases only, last."
+phrases = ["lima mike"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("alpha bravo charlie", "first"),
+        ("delta echo foxtrot", "first"),  # a rule's last example, before a rule without any
+        ("quebec romeo sierra", "last"),  # the last example of all, before a trailing rule without any
+        ("november oscar papa", None),
+    ],
+)
+def test_every_rules_examples_are_compared(text: str, rule: str | None) -> None:
+    embedder = HashEmbedder()
+    rules = SafetyRules.parse(_EXAMPLE_RULES).with_vectors(embedder)
+    hit = rules.check(text, embedder.embed([text])[0])
+    assert (hit.rule if hit else None) == rule
+    assert hit is None or hit.via == "example"

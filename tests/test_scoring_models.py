@@ -15,12 +15,13 @@ from faqtual.retrieval.linear import LinearModel
 from faqtual.retrieval.trees import TreeEnsemble, from_hist_gradient_boosting
 
 
-@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("depth", [1, 2, 3, 6])
 def test_exported_trees_score_exactly_like_scikit_learn(depth: int) -> None:
     rng = np.random.default_rng(depth)
     x = rng.normal(size=(3000, 6))
     y = x[:, 0] + x[:, 1] * x[:, 2] + rng.normal(size=3000) > 0
-    # A large min_samples_leaf leaves some leaves above the last level (unbalanced trees).
+    # A large min_samples_leaf leaves some leaves above the last level (unbalanced trees);
+    # depth 6 is the shipped small-KB ranker's.
     fitted = HistGradientBoostingClassifier(max_depth=depth, max_iter=60, min_samples_leaf=300, random_state=0)
     fitted.fit(x, y)
     trees = from_hist_gradient_boosting(fitted)

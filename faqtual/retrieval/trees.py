@@ -12,6 +12,7 @@ walks all trees at once: one gather per level.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -51,27 +52,33 @@ class TreeEnsemble:
         """An ensemble without trees: every row scores ``baseline``."""
         return cls(1, baseline, np.zeros((0, 1), np.int64), np.zeros((0, 1), np.float32), np.zeros((0, 2), np.float32))
 
-    @property
+    @cached_property
     def inputs(self) -> int:
         """The number of input columns the ensemble reads (at least)."""
         return int(self.feature.max(initial=-1)) + 1
 
+    @cached_property
+    def _flat(self) -> tuple[npt.NDArray[np.int64], Array, npt.NDArray[np.intp], npt.NDArray[np.intp], Array]:
+        """Every tree's node features, thresholds and leaves end to end, where each
+        tree's nodes start there, and the offset from a tree's last-level node
+        number to its leaf. Asked on every query, so worked out once."""
+        trees, internal = len(self.feature), 2**self.depth - 1
+        first = np.arange(trees, dtype=np.intp) * internal
+        leaf = np.arange(trees, dtype=np.intp) * (internal + 1) - internal
+        return self.feature.ravel(), self.threshold.ravel(), first, leaf, self.value.ravel()
+
     def raw(self, x: npt.NDArray[np.floating[Any]]) -> Array:
         """The ensemble's score (log-odds) for each row of ``x``."""
         x = np.ascontiguousarray(x, dtype=np.float32)
-        rows, trees = len(x), len(self.feature)
-        internal = 2**self.depth - 1
         # Flat indexes: one gather per level for every (row, tree) pair at once.
-        feature, threshold = self.feature.ravel(), self.threshold.ravel()
-        first = np.arange(trees) * internal
-        row_start = (np.arange(rows) * x.shape[1])[:, None]
+        feature, threshold, first, leaf, value = self._flat
+        row_start = (np.arange(len(x)) * x.shape[1])[:, None]
         cells = x.ravel()
-        node = np.zeros((rows, trees), dtype=np.intp)
+        node = np.zeros((len(x), len(first)), dtype=np.intp)
         for _ in range(self.depth):
             at = first + node
             node = 2 * node + 1 + (cells[row_start + feature[at]] > threshold[at])
-        leaves = self.value.ravel()[np.arange(trees) * (internal + 1) + node - internal]
-        out: Array = (leaves.sum(axis=1) + self.baseline).astype(np.float32)
+        out: Array = (value[leaf + node].sum(axis=1) + self.baseline).astype(np.float32)
         return out
 
     def scaled(self, a: float, b: float) -> TreeEnsemble:
