@@ -256,10 +256,9 @@ class SafetyRules:
 
         One product for all rules: this runs for nearly every question."""
         matrix, starts, has = self._stacked_examples
-        if not len(matrix):
-            return np.full(len(self.rules), -1.0, dtype=np.float32)
         best = np.full(len(self.rules), -1.0, dtype=np.float32)
-        best[has] = np.maximum.reduceat(matrix @ question_vector, starts[has])
+        if len(matrix):
+            best[has] = np.maximum.reduceat(matrix @ question_vector, starts[has])
         return best
 
 
